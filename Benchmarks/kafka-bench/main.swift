@@ -1,0 +1,2 @@
+import Kafka
+print(Librdkafka.version)
