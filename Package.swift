@@ -108,7 +108,24 @@ let package = Package(
             ],
             path: "Tests/KafkaTestSupport"
         ),
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PostgresTestSupport"
+        ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"]),
+        .testTarget(
+            name: "RiskPipelineTests",
+            dependencies: [
+                "RiskPipeline",
+                "ScoringAPI",
+                "PostgresTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
         .testTarget(
             name: "ScoringAPITests",
             dependencies: [
