@@ -130,17 +130,26 @@ final class ConsumerEventBuffer: Sendable {
     /// The next event, waiting if there is none; nil at the end. Also says whether fetching may resume.
     func next() async throws -> (KafkaConsumerEvent?, FlowAction) {
         let lowWater = capacity / 2
-        let event: KafkaConsumerEvent? = try await withCheckedThrowingContinuation { continuation in
-            let immediate = state.withLock { state -> Result<KafkaConsumerEvent?, any Error>? in
-                if let event = Self.takeEvent(&state, maxBatch: maxBatch) { return .success(event) }
-                if let finished = state.finished {
-                    if let error = finished { return .failure(error) }
-                    return .success(nil)
+        let event: KafkaConsumerEvent? = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let immediate = state.withLock { state -> Result<KafkaConsumerEvent?, any Error>? in
+                    if let event = Self.takeEvent(&state, maxBatch: maxBatch) { return .success(event) }
+                    if let finished = state.finished {
+                        if let error = finished { return .failure(error) }
+                        return .success(nil)
+                    }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiter = continuation
+                    return nil
                 }
-                state.waiter = continuation
-                return nil
+                if let immediate { continuation.resume(with: immediate) }
             }
-            if let immediate { continuation.resume(with: immediate) }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<KafkaConsumerEvent?, any Error>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(throwing: CancellationError())
         }
         let action = state.withLock { state -> FlowAction in
             guard state.fetchingPaused, state.deliverable <= lowWater else { return .none }

@@ -108,6 +108,12 @@ public final class KafkaConsumer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err) }
     }
 
+    /// Leaves the subscription: the group revokes this consumer's partitions (with a revoke event) and rebalances.
+    public func unsubscribe() throws {
+        let err = rd_kafka_unsubscribe(handle.pointer)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err) }
+    }
+
     /// Reads the given partitions from the given offsets, outside any group rebalancing.
     public func assign(_ offsets: [TopicPartitionOffset]) throws {
         let list = PartitionList.make(offsets)
