@@ -1,2 +1,0 @@
-import Kafka
-print(Librdkafka.version)
