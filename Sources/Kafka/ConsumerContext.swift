@@ -15,6 +15,8 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
     private var pending: [KafkaRecord] = []
     /// Topic names by librdkafka topic handle (poll thread only).
     private var topicNames: [OpaquePointer: String] = [:]
+    /// Partitions revoked during the current batch poll: its messages for them are dropped (poll thread only).
+    private var revokedDuringPoll: Set<TopicPartition> = []
 
     init(logger: Logger, buffer: ConsumerEventBuffer, revocationTimeout: Duration) {
         self.buffer = buffer
@@ -32,6 +34,11 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
     var isClosing: Bool { closing.load(ordering: .acquiring) }
 
     // MARK: Poll thread
+
+    /// Called before each batch poll.
+    func beginPoll() {
+        if !revokedDuringPoll.isEmpty { revokedDuringPoll.removeAll() }
+    }
 
     /// Converts a polled message into a pending record, or reports its error; destroys the message.
     func take(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
@@ -52,6 +59,8 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
             topic = String(cString: rd_kafka_topic_name(rkt))
             topicNames[rkt] = topic
         }
+        // Messages a batch poll returns after a revoke it served belong to the previous owner's view: drop them.
+        if !revokedDuringPoll.isEmpty, revokedDuringPoll.contains(TopicPartition(topic: topic, partition: m.partition)) { return }
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
         var headers: [KafkaHeader] = []
@@ -87,16 +96,20 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
         guard !pending.isEmpty else { return }
         let action = buffer.append(pending)
         pending.removeAll(keepingCapacity: true)
-        if action != .none { syncFetching(rk, pause: action == .pauseFetching) }
+        if action != .none { syncFetching(rk) }
     }
 
     // MARK: Any thread
 
-    /// Pauses or resumes fetching of the whole assignment (partitions the application paused stay paused).
-    func syncFetching(_ rk: OpaquePointer, pause: Bool) {
-        fetching.withLock { paused in
-            guard paused != pause else { return }
-            paused = pause
+    /// Makes librdkafka's fetching match the buffer's wish (paused when full), whoever calls last.
+    ///
+    /// The wish is read under the same lock that applies it, so a pause and a resume decided on
+    /// two threads cannot be applied in the wrong order.
+    func syncFetching(_ rk: OpaquePointer) {
+        fetching.withLock { applied in
+            let pause = buffer.wantsFetchingPaused
+            guard applied != pause else { return }
+            applied = pause
             var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
             guard rd_kafka_assignment(rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return }
             defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -168,6 +181,7 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
             if !isClosing { buffer.post(.partitionsAssigned(list)) }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(rk) != 0
+            revokedDuringPoll.formUnion(list)
             logger.info("partitions revoked", metadata: ["partitions": "\(list.map(\.description))", "lost": "\(lost)"])
             if !isClosing {
                 let revocation = PartitionRevocation(partitions: list, isLost: lost)

@@ -1,4 +1,5 @@
 import DequeModule
+import Dispatch
 import Synchronization
 
 /// The bounded hand-over between a consumer's poll thread and the application.
@@ -28,27 +29,57 @@ final class ConsumerEventBuffer: Sendable {
 
     private let state = Mutex(State())
     private let capacity: Int
+    private let hardLimit: Int
     private let maxBatch: Int
+    /// Signalled when the application takes records while the poll thread waits for room.
+    private let roomSignal = DispatchSemaphore(value: 0)
+    private let pollerWaiting = Atomic<Bool>(false)
 
     init(capacity: Int, maxBatch: Int) {
         self.capacity = max(1, capacity)
+        self.hardLimit = self.capacity + max(100, self.capacity / 10)
         self.maxBatch = max(1, maxBatch)
+    }
+
+    /// How many more records fit under the capacity (zero or less when full).
+    var room: Int { capacity - state.withLock { $0.deliverable } }
+
+    /// Blocks the poll thread until there is room or `timeout` passes; true when there is room.
+    func waitForRoom(timeout: Duration) -> Bool {
+        pollerWaiting.store(true, ordering: .sequentiallyConsistent)
+        if room > 0 {
+            pollerWaiting.store(false, ordering: .sequentiallyConsistent)
+            return true
+        }
+        _ = roomSignal.wait(timeout: .now() + .milliseconds(Int(NativeClient.milliseconds(timeout))))
+        pollerWaiting.store(false, ordering: .sequentiallyConsistent)
+        return room > 0
+    }
+
+    /// Wakes a poll thread waiting for room.
+    private func signalRoom() {
+        if pollerWaiting.exchange(false, ordering: .sequentiallyConsistent) { roomSignal.signal() }
     }
 
     /// Appends fetched records; says whether fetching must pause.
     func append(_ records: [KafkaRecord]) -> FlowAction {
         guard !records.isEmpty else { return .none }
         let (waiter, event, action) = state.withLock { state -> (CheckedContinuation<KafkaConsumerEvent?, any Error>?, KafkaConsumerEvent?, FlowAction) in
-            for record in records {
-                let partition = record.topicPartition
-                if state.queues[partition, default: []].isEmpty, !state.paused.contains(partition) {
-                    state.ready.append(partition)
-                }
-                state.queues[partition, default: []].append(record)
-                if !state.paused.contains(partition) { state.deliverable += 1 }
+            // Runs of one partition are appended together: one lookup per run, not per record.
+            var start = records.startIndex
+            while start < records.endIndex {
+                let first = records[start]
+                var end = start + 1
+                while end < records.endIndex, records[end].partition == first.partition, records[end].topic == first.topic { end += 1 }
+                let partition = first.topicPartition
+                let paused = state.paused.contains(partition)
+                if !paused, state.queues[partition]?.isEmpty ?? true { state.ready.append(partition) }
+                state.queues[partition, default: []].append(contentsOf: records[start..<end])
+                if !paused { state.deliverable += end - start }
+                start = end
             }
             var action = FlowAction.none
-            if state.deliverable >= capacity && !state.fetchingPaused {
+            if state.deliverable >= hardLimit && !state.fetchingPaused {
                 state.fetchingPaused = true
                 action = .pauseFetching
             }
@@ -112,6 +143,9 @@ final class ConsumerEventBuffer: Sendable {
         if let waiter { waiter.resume(returning: event) }
     }
 
+    /// Whether fetching should be paused now (the buffer is full and has not drained to half yet).
+    var wantsFetchingPaused: Bool { state.withLock { $0.fetchingPaused } }
+
     /// Partitions the application paused.
     var pausedPartitions: Set<TopicPartition> { state.withLock { $0.paused } }
 
@@ -151,11 +185,13 @@ final class ConsumerEventBuffer: Sendable {
             }
             waiter?.resume(throwing: CancellationError())
         }
-        let action = state.withLock { state -> FlowAction in
-            guard state.fetchingPaused, state.deliverable <= lowWater else { return .none }
+        let (action, hasRoom) = state.withLock { state -> (FlowAction, Bool) in
+            let hasRoom = state.deliverable < capacity
+            guard state.fetchingPaused, state.deliverable <= lowWater else { return (.none, hasRoom) }
             state.fetchingPaused = false
-            return .resumeFetching
+            return (.resumeFetching, hasRoom)
         }
+        if hasRoom { signalRoom() }
         return (event, action)
     }
 

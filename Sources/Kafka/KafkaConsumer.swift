@@ -57,16 +57,37 @@ public final class KafkaConsumer: Sendable {
     /// The poll loop: polls until stopped or fatal, then closes and destroys the handle.
     private static func pollLoop(handle: NativeHandle, context: ConsumerContext, stop: PollThread.StopFlag) {
         let rk = handle.pointer
+        // The consumer queue carries both messages and group events (rebalances run as callbacks within).
+        let queue = rd_kafka_queue_get_consumer(rk)
+        var messages = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: 1000)
         while !stop.isSet, context.fatalError == nil {
+            context.beginPoll()
+            var room = context.buffer.room
+            if room <= 0 {
+                // Full: wait for the application, but keep serving group events, taking at most one record.
+                if !context.buffer.waitForRoom(timeout: .milliseconds(100)) {
+                    if let message = rd_kafka_consumer_poll(rk, 0) {
+                        context.take(message)
+                        context.flushPending(rk)
+                    }
+                    continue
+                }
+                room = context.buffer.room
+            }
             guard let first = rd_kafka_consumer_poll(rk, 100) else { continue }
             context.take(first)
-            var count = 1
-            while count < 1000, let next = rd_kafka_consumer_poll(rk, 0) {
-                context.take(next)
-                count += 1
+            let more = min(messages.count, room - 1)
+            if more > 0 {
+                let count = messages.withUnsafeMutableBufferPointer { buffer in
+                    rd_kafka_consume_batch_queue(queue, 0, buffer.baseAddress, more)
+                }
+                for index in 0..<max(0, count) {
+                    if let message = messages[index] { context.take(message) }
+                }
             }
             context.flushPending(rk)
         }
+        if let queue { rd_kafka_queue_destroy(queue) }
         context.markClosing()
         let err = rd_kafka_consumer_close(rk)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -94,7 +115,7 @@ public final class KafkaConsumer: Sendable {
 
             public mutating func next() async throws -> KafkaConsumerEvent? {
                 let (event, action) = try await consumer.context.buffer.next()
-                if action == .resumeFetching { consumer.context.syncFetching(consumer.handle.pointer, pause: false) }
+                if action == .resumeFetching { consumer.context.syncFetching(consumer.handle.pointer) }
                 return event
             }
         }
