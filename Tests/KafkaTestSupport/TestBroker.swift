@@ -67,7 +67,7 @@ public final class TestBroker: Sendable {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             // The shell starts Tansu in the background, then waits for its stdin (our pipe) to close.
             process.arguments = [
-                "-c", "\"$0\" \"$@\" >\"$LOG\" 2>&1 & pid=$!; trap 'kill $pid 2>/dev/null' EXIT; cat >/dev/null",
+                "-c", "\"$0\" \"$@\" >\"$LOG\" 2>&1 & pid=$!; trap 'kill -9 $pid 2>/dev/null' EXIT; cat >/dev/null",
                 tansu, "broker",
                 "--listener-url", "tcp://\(address)",
                 "--advertised-listener-url", "tcp://\(address)",

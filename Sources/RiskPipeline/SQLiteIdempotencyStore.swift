@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import SQLiteNIO
+
+/// The embedded idempotency store: one SQLite file in WAL mode, for a single worker instance.
+///
+/// Every operation is one SQL statement (auto-committed), so many concurrent callers can share the one connection:
+/// SQLite serialises statements on it (the connection is opened in serialised mode) and no caller ever sees another's
+/// half-done transaction. Batches (`lookup(externalIds:)`, `markEmitted`) pass their ids as one JSON array bound to
+/// `json_each`, so a batch of any size is still a single statement.
+public final class SQLiteIdempotencyStore: IdempotencyStore {
+    /// The schema version this code writes, kept in `PRAGMA user_version`.
+    public static let schemaVersion = 1
+    /// How long a statement waits for a lock held by another connection before failing, in milliseconds.
+    public static let busyTimeoutMilliseconds = 5_000
+    /// The default for the most rows one purge statement deletes, so that a purge never holds the write lock for long.
+    public static let defaultPurgeChunk = 2_000
+
+    private let connection: SQLiteConnection
+    private let now: @Sendable () -> Date
+    private let purgeChunk: Int
+    /// The file's path.
+    public let path: String
+
+    private init(connection: SQLiteConnection, path: String, now: @escaping @Sendable () -> Date, purgeChunk: Int) {
+        self.connection = connection
+        self.path = path
+        self.now = now
+        self.purgeChunk = max(1, purgeChunk)
+    }
+
+    /// Opens (creating if absent) the store at `path`; `now` gives the time written with each entry and
+    /// `purgeChunk` the most rows one purge statement deletes.
+    public static func open(
+        path: String,
+        logger: Logger = Logger(label: "risk-worker.idempotency.sqlite"),
+        now: @escaping @Sendable () -> Date = { Date() },
+        purgeChunk: Int = defaultPurgeChunk
+    ) async throws -> SQLiteIdempotencyStore {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        do {
+            try await configure(connection)
+            try await migrate(connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        logger.debug("opened the SQLite idempotency store", metadata: ["path": "\(path)"])
+        return SQLiteIdempotencyStore(connection: connection, path: path, now: now, purgeChunk: purgeChunk)
+    }
+
+    private static func configure(_ connection: SQLiteConnection) async throws {
+        // Replaces SQLiteNIO's busy handler (which waits forever) with a bounded wait.
+        _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
+        let mode = try await connection.query("PRAGMA journal_mode = WAL")
+        guard mode.first?.columns.first?.data.string?.lowercased() == "wal" else {
+            throw IdempotencyStoreError.unsupported("SQLite refused WAL journal mode (got \(String(describing: mode.first)))")
+        }
+        // NORMAL in WAL mode: a commit is complete once its frames are written to the WAL file, which is in the
+        // operating system's cache before the statement returns. That survives a crash of the process (SIGKILL), the
+        // failure this store must survive; only a power loss or kernel crash may lose the last commits, and those
+        // cost at most a repeated paid call, never a wrong output. FULL would fsync the WAL on every commit, for
+        // thousands of commits per second.
+        _ = try await connection.query("PRAGMA synchronous = NORMAL")
+        _ = try await connection.query("PRAGMA foreign_keys = OFF")
+    }
+
+    private static func migrate(_ connection: SQLiteConnection) async throws {
+        // IMMEDIATE takes the write lock at once, so two processes opening a new file create the schema one after the other.
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        do {
+            let rows = try await connection.query("PRAGMA user_version")
+            let version = rows.first?.columns.first?.data.integer ?? 0
+            switch version {
+            case 0:
+                _ = try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS risk_idempotency (
+                        external_id TEXT NOT NULL PRIMARY KEY,
+                        phone_risk BLOB,
+                        number_scoring BLOB,
+                        partial INTEGER NOT NULL DEFAULT 0,
+                        emitted INTEGER NOT NULL DEFAULT 0,
+                        updated_at INTEGER NOT NULL
+                    ) WITHOUT ROWID
+                    """
+                )
+                _ = try await connection.query(
+                    "CREATE INDEX IF NOT EXISTS risk_idempotency_updated_at ON risk_idempotency (updated_at)"
+                )
+                _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
+            case schemaVersion:
+                break
+            default:
+                throw IdempotencyStoreError.unsupported(
+                    "the SQLite idempotency store has schema version \(version); this worker knows version \(schemaVersion)"
+                )
+            }
+            _ = try await connection.query("COMMIT")
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: - IdempotencyStore
+
+    /// The stored entry for `externalId`.
+    public func lookup(externalId: String) async throws -> StoredScoring? {
+        let rows = try await connection.query(
+            "SELECT external_id, phone_risk, number_scoring, partial, emitted, updated_at FROM risk_idempotency WHERE external_id = ?1",
+            [.text(externalId)]
+        )
+        return try rows.first.map(Self.scoring(from:))
+    }
+
+    /// The stored entries for many externalIds, in one statement.
+    public func lookup(externalIds: [String]) async throws -> [String: StoredScoring] {
+        guard !externalIds.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            SELECT external_id, phone_risk, number_scoring, partial, emitted, updated_at FROM risk_idempotency
+            WHERE external_id IN (SELECT value FROM json_each(?1))
+            """,
+            [.text(try Self.jsonArray(externalIds))]
+        )
+        var result: [String: StoredScoring] = [:]
+        for row in rows {
+            let scoring = try Self.scoring(from: row)
+            result[scoring.externalId] = scoring
+        }
+        return result
+    }
+
+    /// Upserts the phone-risk result.
+    public func savePhoneRisk(externalId: String, json: [UInt8], partial: Bool) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO risk_idempotency (external_id, phone_risk, partial, updated_at) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT (external_id) DO UPDATE SET
+                phone_risk = excluded.phone_risk, partial = excluded.partial, updated_at = excluded.updated_at
+            """,
+            [.text(externalId), .blob(ByteBuffer(bytes: json)), .integer(partial ? 1 : 0), .integer(Self.milliseconds(now()))]
+        )
+    }
+
+    /// Upserts the number-scoring result.
+    public func saveNumberScoring(externalId: String, json: [UInt8]) async throws {
+        _ = try await connection.query(
+            """
+            INSERT INTO risk_idempotency (external_id, number_scoring, updated_at) VALUES (?1, ?2, ?3)
+            ON CONFLICT (external_id) DO UPDATE SET
+                number_scoring = excluded.number_scoring, updated_at = excluded.updated_at
+            """,
+            [.text(externalId), .blob(ByteBuffer(bytes: json)), .integer(Self.milliseconds(now()))]
+        )
+    }
+
+    /// Marks existing entries emitted, in one statement.
+    public func markEmitted(externalIds: [String]) async throws {
+        guard !externalIds.isEmpty else { return }
+        _ = try await connection.query(
+            "UPDATE risk_idempotency SET emitted = 1, updated_at = ?2 WHERE external_id IN (SELECT value FROM json_each(?1))",
+            [.text(try Self.jsonArray(externalIds)), .integer(Self.milliseconds(now()))]
+        )
+    }
+
+    /// Deletes entries last written before `cutoff`, in chunks of at most `purgeChunk` rows per statement.
+    public func purgeExpired(olderThan cutoff: Date) async throws -> Int {
+        var total = 0
+        while true {
+            let rows = try await connection.query(
+                """
+                DELETE FROM risk_idempotency WHERE external_id IN (
+                    SELECT external_id FROM risk_idempotency WHERE updated_at < ?1 LIMIT ?2
+                ) RETURNING 1
+                """,
+                [.integer(Self.milliseconds(cutoff)), .integer(purgeChunk)]
+            )
+            total += rows.count
+            if rows.count < purgeChunk { return total }
+        }
+    }
+
+    /// Closes the connection (checkpointing the WAL).
+    public func close() async throws {
+        try await connection.close()
+    }
+
+    // MARK: - Rows
+
+    private static func scoring(from row: SQLiteRow) throws -> StoredScoring {
+        guard let externalId = row.column("external_id")?.string,
+            let updatedAt = row.column("updated_at")?.integer
+        else {
+            throw IdempotencyStoreError.corrupt("a row of risk_idempotency lacks external_id or updated_at")
+        }
+        return StoredScoring(
+            externalId: externalId,
+            phoneRisk: row.column("phone_risk")?.blob.map { Array($0.readableBytesView) },
+            numberScoring: row.column("number_scoring")?.blob.map { Array($0.readableBytesView) },
+            partial: row.column("partial")?.integer == 1,
+            emitted: row.column("emitted")?.integer == 1,
+            updatedAt: Date(timeIntervalSince1970: Double(updatedAt) / 1000)
+        )
+    }
+
+    private static func milliseconds(_ date: Date) -> Int {
+        Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    private static func jsonArray(_ ids: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import Synchronization
+
+/// A wall clock for tests: it says what the test sets, nothing else.
+final class TestTime: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_750_000_000)) {
+        current = Mutex(start)
+    }
+
+    /// The current test time.
+    var now: Date { current.withLock { $0 } }
+
+    /// A closure reading the current test time, to inject into stores.
+    var closure: @Sendable () -> Date { { self.now } }
+
+    /// Sets the time.
+    func set(_ date: Date) {
+        current.withLock { $0 = date }
+    }
+}
