@@ -1,42 +1,54 @@
 import Synchronization
 
 /// The delivery results of records sent together, and the task waiting for all of them.
-final class DeliveryBatch: Sendable {
-    private struct State {
-        var results: [Result<DeliveryReport, KafkaError>?]
-        var remaining: Int
-        var continuation: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>?
-    }
+///
+/// Each record's result is written once, to its own slot, so writes need no lock; the atomic
+/// countdown publishes them to whoever takes the last one.
+final class DeliveryBatch: @unchecked Sendable {
+    typealias Outcome = Result<DeliveryReport, KafkaError>
 
-    private let state: Mutex<State>
+    private let results: UnsafeMutableBufferPointer<Outcome?>
+    private let remaining: Atomic<Int>
+    /// The waiting task, or a marker that everything finished before anyone waited.
+    private let waiter = Mutex<(continuation: CheckedContinuation<[Outcome], Never>?, finished: Bool)>((nil, false))
 
     init(count: Int) {
-        state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count, continuation: nil))
+        results = UnsafeMutableBufferPointer.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        remaining = Atomic(count)
     }
 
-    /// Records the result of record `index`; the last one wakes the waiter.
-    func complete(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
-        let finished = state.withLock { state -> (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? in
-            guard state.results[index] == nil else { return nil }
-            state.results[index] = result
-            state.remaining -= 1
-            guard state.remaining == 0, let continuation = state.continuation else { return nil }
-            state.continuation = nil
-            return (continuation, state.results.compactMap { $0 })
+    deinit {
+        results.deinitialize()
+        results.deallocate()
+    }
+
+    /// Records the result of record `index` (exactly once per index); the last one wakes the waiter.
+    func complete(_ index: Int, _ result: Outcome) {
+        results[index] = result
+        guard remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        let continuation = waiter.withLock { state -> CheckedContinuation<[Outcome], Never>? in
+            state.finished = true
+            defer { state.continuation = nil }
+            return state.continuation
         }
-        if let (continuation, results) = finished { continuation.resume(returning: results) }
+        continuation?.resume(returning: collected())
     }
 
     /// Waits until every record has a result.
-    func wait() async -> [Result<DeliveryReport, KafkaError>] {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [Result<DeliveryReport, KafkaError>]? in
-                if state.remaining == 0 { return state.results.compactMap { $0 } }
-                state.continuation = continuation
-                return nil
+    func wait() async -> [Outcome] {
+        if results.isEmpty { return [] }
+        return await withCheckedContinuation { continuation in
+            let finished = waiter.withLock { state -> Bool in
+                if !state.finished { state.continuation = continuation }
+                return state.finished
             }
-            if let ready { continuation.resume(returning: ready) }
+            if finished { continuation.resume(returning: collected()) }
         }
+    }
+
+    private func collected() -> [Outcome] {
+        results.map { $0 ?? .failure(KafkaError.binding("no delivery result")) }
     }
 }
 
@@ -44,9 +56,12 @@ final class DeliveryBatch: Sendable {
 final class DeliverySlot: Sendable {
     let batch: DeliveryBatch
     let index: Int
+    /// The record's topic, so that a delivery report needs no new string.
+    let topic: String
 
-    init(batch: DeliveryBatch, index: Int) {
+    init(batch: DeliveryBatch, index: Int, topic: String) {
         self.batch = batch
         self.index = index
+        self.topic = topic
     }
 }

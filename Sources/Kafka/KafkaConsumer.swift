@@ -37,6 +37,9 @@ public final class KafkaConsumer: Sendable {
         var configuration = configuration
         if configuration["enable.auto.commit"] == nil { configuration["enable.auto.commit"] = "false" }
         if configuration["enable.auto.offset.store"] == nil { configuration["enable.auto.offset.store"] = "false" }
+        // librdkafka waits this long before fetching again once its prefetch queue is over its thresholds
+        // (default 1 s); records move to this consumer's own buffer at once, so a short wait keeps fetching steady.
+        if configuration["fetch.queue.backoff.ms"] == nil { configuration["fetch.queue.backoff.ms"] = "10" }
         let buffer = ConsumerEventBuffer(capacity: options.bufferCapacity, maxBatch: options.maxBatchSize)
         let context = ConsumerContext(logger: logger, buffer: buffer, revocationTimeout: options.revocationTimeout)
         let handle = try NativeClient.make(type: RD_KAFKA_CONSUMER, configuration: configuration, context: context) { conf in

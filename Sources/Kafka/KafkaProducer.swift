@@ -62,25 +62,23 @@ public final class KafkaProducer: Sendable {
         }
         let batch = DeliveryBatch(count: records.count)
         for (index, record) in records.enumerated() {
-            try await enqueue(record, slot: DeliverySlot(batch: batch, index: index))
+            try await enqueue(record, slot: DeliverySlot(batch: batch, index: index, topic: record.topic))
         }
         return await batch.wait()
     }
 
     /// Hands one record to librdkafka, waiting for room while its queue is full.
     private func enqueue(_ record: ProducerRecord, slot: DeliverySlot) async throws {
-        while true {
+        var err = Self.produce(handle.pointer, record, opaque: Unmanaged.passRetained(slot))
+        while err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !context.isStopping {
+            // Room freed after this read moves the generation; room freed before it is seen by the retry.
             let generation = context.roomGeneration
-            let err = Self.produce(handle.pointer, record, opaque: Unmanaged.passRetained(slot))
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
-            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !context.isStopping {
-                await context.waitForRoom(after: generation)
-                continue
-            }
-            if let fatal = context.fatalError { throw fatal }
-            slot.batch.complete(slot.index, .failure(KafkaError(err)))
-            return
+            err = Self.produce(handle.pointer, record, opaque: Unmanaged.passRetained(slot))
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { await context.waitForRoom(after: generation) }
         }
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+        if let fatal = context.fatalError { throw fatal }
+        slot.batch.complete(slot.index, .failure(KafkaError(err)))
     }
 
     /// One call of rd_kafka_producev; on failure the slot's retain is released here.

@@ -47,8 +47,7 @@ final class ProducerContext: ClientContext, @unchecked Sendable {
         let slot = Unmanaged<DeliverySlot>.fromOpaque(opaque).takeRetainedValue()
         let result: Result<DeliveryReport, KafkaError>
         if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-            result = .success(DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset))
+            result = .success(DeliveryReport(topic: slot.topic, partition: message.pointee.partition, offset: message.pointee.offset))
         } else {
             result = .failure(KafkaError(message.pointee.err))
         }
