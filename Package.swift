@@ -118,6 +118,7 @@ let package = Package(
             ],
             path: "Tests/PostgresTestSupport"
         ),
+        .target(name: "ClockTestSupport", path: "Tests/ClockTestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"]),
         .testTarget(
             name: "RiskPipelineTests",
@@ -125,6 +126,9 @@ let package = Package(
                 "RiskPipeline",
                 "ScoringAPI",
                 "PostgresTestSupport",
+                "ClockTestSupport",
+                "ScoringSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
@@ -134,6 +138,7 @@ let package = Package(
             dependencies: [
                 "ScoringAPI",
                 "ScoringSimulator",
+                "ClockTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -1,3 +1,4 @@
+import ClockTestSupport
 import Foundation
 import Testing
 @testable import RiskPipeline

@@ -1,3 +1,4 @@
+import ClockTestSupport
 import ScoringAPI
 import ScoringSimulator
 import Testing
