@@ -1,1 +1,0 @@
-print("risk-worker")
