@@ -45,6 +45,7 @@ public final class KafkaProducer: Sendable {
             rounds += 1
         }
         context.roomFreed(stopping: true)
+        context.destroyTopics()
         rd_kafka_destroy(rk)
     }
 
@@ -69,11 +70,15 @@ public final class KafkaProducer: Sendable {
 
     /// Hands one record to librdkafka, waiting for room while its queue is full.
     private func enqueue(_ record: ProducerRecord, slot: DeliverySlot) async throws {
-        var err = Self.produce(handle.pointer, record, opaque: Unmanaged.passRetained(slot))
+        guard let topic = context.topicHandle(handle.pointer, record.topic) else {
+            slot.batch.complete(slot.index, .failure(KafkaError(rd_kafka_last_error(), message: "invalid topic \(record.topic)")))
+            return
+        }
+        var err = Self.produce(handle.pointer, topic, record, opaque: Unmanaged.passRetained(slot))
         while err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !context.isStopping {
             // Room freed after this read moves the generation; room freed before it is seen by the retry.
             let generation = context.roomGeneration
-            err = Self.produce(handle.pointer, record, opaque: Unmanaged.passRetained(slot))
+            err = Self.produce(handle.pointer, topic, record, opaque: Unmanaged.passRetained(slot))
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL { await context.waitForRoom(after: generation) }
         }
         if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
@@ -82,7 +87,9 @@ public final class KafkaProducer: Sendable {
     }
 
     /// One call of rd_kafka_producev; on failure the slot's retain is released here.
-    private static func produce(_ rk: OpaquePointer, _ record: ProducerRecord, opaque: Unmanaged<DeliverySlot>) -> rd_kafka_resp_err_t {
+    private static func produce(
+        _ rk: OpaquePointer, _ topic: OpaquePointer, _ record: ProducerRecord, opaque: Unmanaged<DeliverySlot>
+    ) -> rd_kafka_resp_err_t {
         var headers: OpaquePointer?
         if !record.headers.isEmpty {
             headers = rd_kafka_headers_new(record.headers.count)
@@ -99,7 +106,7 @@ public final class KafkaProducer: Sendable {
         let partition = record.partition ?? RD_KAFKA_PARTITION_UA
         let err = withOptionalBytes(record.key) { key, keyCount in
             withOptionalBytes(record.value) { value, valueCount in
-                crdkafka_produce(rk, record.topic, partition, key, keyCount, value, valueCount, headers, opaque.toOpaque())
+                crdkafka_produce(rk, topic, partition, key, keyCount, value, valueCount, headers, opaque.toOpaque())
             }
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -11,6 +11,34 @@ final class ProducerContext: ClientContext, @unchecked Sendable {
     }
 
     private let room = Mutex(Room())
+    /// Topic handles by name, made once per topic: looking a topic up by name on every record is slow.
+    private let topics = Mutex<[String: NativeTopic]>([:])
+
+    /// A librdkafka topic handle that may cross threads (handles are thread-safe).
+    struct NativeTopic: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    /// The handle for `name`, made on first use; nil when librdkafka refuses the name.
+    func topicHandle(_ rk: OpaquePointer, _ name: String) -> OpaquePointer? {
+        let topic = topics.withLock { topics -> NativeTopic? in
+            if let known = topics[name] { return known }
+            guard let made = rd_kafka_topic_new(rk, name, nil) else { return nil }
+            let topic = NativeTopic(pointer: made)
+            topics[name] = topic
+            return topic
+        }
+        return topic?.pointer
+    }
+
+    /// Releases every topic handle; called before the client is destroyed.
+    func destroyTopics() {
+        let handles = topics.withLock { topics in
+            defer { topics = [:] }
+            return Array(topics.values)
+        }
+        handles.forEach { rd_kafka_topic_destroy($0.pointer) }
+    }
 
     /// A counter that moves each time the poll loop served events (and so may have freed room).
     var roomGeneration: UInt64 { room.withLock { $0.generation } }
