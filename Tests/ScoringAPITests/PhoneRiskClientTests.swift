@@ -66,14 +66,7 @@ import Testing
     }
 
     @Test func httpFaults() async throws {
-        let expectations: [(Int, String, ScoringError.Disposition, Duration?)] = [
-            (1, "http-429", .retriable, .seconds(1)),
-            (2, "http-500", .retriable, nil),
-            (3, "http-503", .retriable, .seconds(2)),
-            (4, "http-502", .retriable, nil),
-            (5, "decoding", .permanent, nil),
-            (6, "http-403", .accountLevel, nil),
-        ]
+        let expectations = SandboxFixture.httpFaultExpectations
         try await SandboxFixture.run { fixture in
             let client = fixture.phoneRiskClient()
             for (digit, code, disposition, retryAfter) in expectations {

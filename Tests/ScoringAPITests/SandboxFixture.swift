@@ -9,6 +9,16 @@ struct SandboxFixture: Sendable {
     static let apiKey = "fixture-api-key-91cd"
     static let customerId = "fixture-customer-55ab"
 
+    /// The sandbox's HTTP faults (suffix 99993 + digit) and what each must become: code, disposition, Retry-After.
+    static let httpFaultExpectations: [(digit: Int, code: String, disposition: ScoringError.Disposition, retryAfter: Duration?)] = [
+        (1, "http-429", .retriable, .seconds(1)),
+        (2, "http-500", .retriable, nil),
+        (3, "http-503", .retriable, .seconds(2)),
+        (4, "http-502", .retriable, nil),
+        (5, "decoding", .permanent, nil),
+        (6, "http-403", .accountLevel, nil),
+    ]
+
     let sandbox: ScoringSandbox
     let token: String
     let apiKey: String
