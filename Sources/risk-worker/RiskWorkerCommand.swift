@@ -3,13 +3,14 @@ import Kafka
 
 /// `risk-worker`: scores account lifecycle events from Kafka by phone-number risk.
 @main
-struct RiskWorkerCommand: ParsableCommand {
+struct RiskWorkerCommand: AsyncParsableCommand {
     /// The worker's own version.
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "risk-worker",
         abstract: "Scores account lifecycle events from Kafka by phone-number risk.",
-        version: "risk-worker \(version) (librdkafka \(Librdkafka.version))"
+        version: "risk-worker \(version) (librdkafka \(Librdkafka.version))",
+        subcommands: [CheckCommand.self]
     )
 }
