@@ -126,12 +126,27 @@ let package = Package(
             dependencies: [
                 "RiskPipeline",
                 "ScoringAPI",
+                "Kafka",
+                "KafkaTestSupport",
                 "PostgresTestSupport",
                 "ClockTestSupport",
                 "ScoringSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
+        // The executables, run as child processes against Tansu, the in-process simulator and PostgreSQL.
+        .testTarget(
+            name: "RiskWorkerTests",
+            dependencies: [
+                "risk-worker",
+                "RiskPipeline",
+                "Kafka",
+                "KafkaTestSupport",
+                "PostgresTestSupport",
+                "ScoringSimulator",
+                "ScoringAPI",
             ]
         ),
         .testTarget(
