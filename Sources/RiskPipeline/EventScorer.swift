@@ -43,6 +43,24 @@ public struct EventScorer: Sendable {
                 numberScoring: { number in try await numberScoring.lookup(number) }
             )
         }
+
+        /// The same providers, each call's duration recorded in `metrics`.
+        public func measured(by metrics: WorkerMetrics) -> Providers {
+            let phoneRisk = self.phoneRisk
+            let numberScoring = self.numberScoring
+            return Providers(
+                phoneRisk: { request in
+                    let start = ContinuousClock.now
+                    defer { metrics.providerRequest(.phoneRisk, duration: .now - start) }
+                    return try await phoneRisk(request)
+                },
+                numberScoring: { number in
+                    let start = ContinuousClock.now
+                    defer { metrics.providerRequest(.numberScoring, duration: .now - start) }
+                    return try await numberScoring(number)
+                }
+            )
+        }
     }
 
     /// One provider's result: raw JSON, or why there is none.
@@ -57,6 +75,7 @@ public struct EventScorer: Sendable {
     private let retry: RetrySchedule
     private let sleep: @Sendable (Duration) async throws -> Void
     private let now: @Sendable () -> Date
+    private let retried: @Sendable (ErrorSource) -> Void
 
     /// A scorer over `providers` and `store`, retrying by `retry` and sleeping with `sleep`.
     public init(
@@ -65,8 +84,10 @@ public struct EventScorer: Sendable {
         policy: ErrorPolicy = .standard,
         retry: RetrySchedule = .providerCalls,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init,
+        retried: @escaping @Sendable (ErrorSource) -> Void = { _ in }
     ) {
+        self.retried = retried
         self.providers = providers
         self.store = store
         self.policy = policy
@@ -141,6 +162,7 @@ public struct EventScorer: Sendable {
             }
             let action = policy.action(source: source, code: error.code)
             if action == .retry, let delay = backoff.nextDelay(retryAfter: error.retryAfter) {
+                retried(source)
                 try await sleep(delay)
                 continue
             }

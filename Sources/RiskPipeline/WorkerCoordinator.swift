@@ -1,0 +1,193 @@
+import DequeModule
+import Kafka
+import Logging
+
+/// One unit of work: an input record, tagged with its partition sequencer's generation.
+public struct Work: Sendable {
+    /// The input record.
+    public var record: KafkaRecord
+    /// The sequencer generation it was enqueued in (a later generation means it was abandoned).
+    public var generation: UInt64
+    /// A number unique within the process, naming the work (the account-level pause's prober).
+    public var id: UInt64
+}
+
+/// The worker's bookkeeping, in one actor: the partitions owned and their sequencers, records waiting for an
+/// in-flight slot, the in-flight count, and whether the consumer is paused (backpressure, account-level pause,
+/// shutdown). Records come in through ``accept(_:)``, leave as ``Work`` through `start`, come back through
+/// ``finished(_:output:)`` and leave again, in partition order, to the emitter.
+public actor WorkerCoordinator {
+    private struct Partition {
+        var sequencer = PartitionSequencer<WorkOutput>()
+        /// Work enqueued but waiting for an earlier record with the same key, by offset.
+        var waiting: [Int64: Work] = [:]
+    }
+
+    private let consumer: KafkaConsumer
+    private let emitter: OutputEmitter
+    private let maxInFlight: Int
+    private let metrics: WorkerMetrics
+    private let logger: Logger
+    private let start: @Sendable (Work) -> Void
+    private var partitions: [TopicPartition: Partition] = [:]
+    private var backlog: Deque<KafkaRecord> = []
+    private var inFlight = 0
+    private var nextID: UInt64 = 0
+    private var accountPaused = false
+    private var draining = false
+    private var consumerPaused = false
+
+    /// A coordinator feeding `start` with at most `maxInFlight` records at once and `emitter` with their outputs.
+    public init(
+        consumer: KafkaConsumer,
+        emitter: OutputEmitter,
+        maxInFlight: Int,
+        metrics: WorkerMetrics,
+        logger: Logger,
+        start: @escaping @Sendable (Work) -> Void
+    ) {
+        self.consumer = consumer
+        self.emitter = emitter
+        self.maxInFlight = max(1, maxInFlight)
+        self.metrics = metrics
+        self.logger = logger
+        self.start = start
+    }
+
+    /// Records in flight (started or waiting for the same key, outputs not yet handed to the emitter).
+    public var inFlightCount: Int { inFlight }
+    /// The partitions owned.
+    public var ownedPartitions: [TopicPartition] { Array(partitions.keys) }
+
+    /// Takes records from the consumer: they start as slots free up; the consumer pauses while some wait.
+    public func accept(_ records: [KafkaRecord]) {
+        metrics.consumed.increment(by: records.count)
+        for record in records where partitions[record.topicPartition] != nil {
+            backlog.append(record)
+        }
+        fill()
+    }
+
+    /// New partitions: they start from their committed offsets (the consumer's job), with fresh sequencers.
+    public func assigned(_ assigned: [TopicPartition]) {
+        for partition in assigned where partitions[partition] == nil {
+            partitions[partition] = Partition()
+        }
+        if consumerPaused { pauseConsumer(assigned, pause: true) }
+        logger.info("partitions assigned", metadata: ["partitions": "\(describe(assigned))"])
+    }
+
+    /// Partitions leaving: unless lost, their work in flight gets until `deadline` to finish; their released
+    /// outputs are committed; what is still unfinished is abandoned uncommitted (the next owner reads it again).
+    public func revoked(_ revoked: [TopicPartition], lost: Bool, deadline: ContinuousClock.Instant) async {
+        let owned = revoked.filter { partitions[$0] != nil }
+        if !lost {
+            while ContinuousClock.now < deadline, owned.contains(where: { partitions[$0].map { !$0.sequencer.isIdle } ?? false }) {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        var abandoned = 0
+        for partition in owned {
+            if var state = partitions.removeValue(forKey: partition) {
+                abandoned += state.sequencer.abandon().count
+            }
+        }
+        let leaving = Set(owned)
+        backlog.removeAll { leaving.contains($0.topicPartition) }
+        inFlight -= abandoned
+        metrics.inFlight.record(inFlight)
+        await emitter.flush()
+        logger.info(
+            "partitions revoked",
+            metadata: ["partitions": "\(describe(revoked))", "lost": "\(lost)", "abandoned": "\(abandoned)"]
+        )
+        fill()
+    }
+
+    /// A record's work is done: release what its partition's order allows, start what waited for it.
+    public func finished(_ work: Work, output: WorkOutput) {
+        let partition = work.record.topicPartition
+        guard var state = partitions[partition], state.sequencer.generation == work.generation else { return }
+        let completion: PartitionSequencer<WorkOutput>.Completion
+        do {
+            completion = try state.sequencer.finish(offset: work.record.offset, output: output, generation: work.generation)
+        } catch {
+            logger.error("sequencer refused a finished record", metadata: ["error": "\(error)"])
+            return
+        }
+        for offset in completion.startable {
+            if let next = state.waiting.removeValue(forKey: offset) { start(next) }
+        }
+        let nextOffset = state.sequencer.committableOffset
+        partitions[partition] = state
+        if !completion.ready.isEmpty, let nextOffset {
+            inFlight -= completion.ready.count
+            emitter.submit(EmitBatch(partition: partition, outputs: completion.ready.map(\.output), nextOffset: nextOffset))
+        }
+        fill()
+    }
+
+    /// Pauses (or resumes) consumption for an account-level provider failure.
+    public func setAccountPaused(_ paused: Bool) {
+        accountPaused = paused
+        updatePause()
+    }
+
+    /// Stops taking new records (shutdown), then waits until nothing is in flight or `deadline`; returns whether
+    /// everything finished.
+    public func drain(until deadline: ContinuousClock.Instant) async -> Bool {
+        draining = true
+        backlog.removeAll()
+        updatePause()
+        while inFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return inFlight == 0
+    }
+
+    /// Starts backlog records while there are free slots, then pauses or resumes the consumer to match.
+    private func fill() {
+        while inFlight < maxInFlight, !draining, let record = backlog.popFirst() {
+            let partition = record.topicPartition
+            guard var state = partitions[partition] else { continue }
+            let startable: Bool
+            do {
+                startable = try state.sequencer.enqueue(offset: record.offset, key: record.key)
+            } catch {
+                logger.warning("skipping a record delivered out of order", metadata: ["error": "\(error)"])
+                continue
+            }
+            inFlight += 1
+            nextID += 1
+            let work = Work(record: record, generation: state.sequencer.generation, id: nextID)
+            if startable {
+                start(work)
+            } else {
+                state.waiting[record.offset] = work
+            }
+            partitions[partition] = state
+        }
+        metrics.inFlight.record(inFlight)
+        updatePause()
+    }
+
+    private func updatePause() {
+        let pause = !backlog.isEmpty || accountPaused || draining
+        guard pause != consumerPaused else { return }
+        consumerPaused = pause
+        pauseConsumer(Array(partitions.keys), pause: pause)
+    }
+
+    private func pauseConsumer(_ list: [TopicPartition], pause: Bool) {
+        guard !list.isEmpty else { return }
+        do {
+            if pause { try consumer.pause(list) } else { try consumer.resume(list) }
+        } catch {
+            logger.warning("could not \(pause ? "pause" : "resume") partitions", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func describe(_ list: [TopicPartition]) -> String {
+        list.map { "\($0.topic)[\($0.partition)]" }.sorted().joined(separator: ",")
+    }
+}
