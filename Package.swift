@@ -147,6 +147,8 @@ let package = Package(
                 "PostgresTestSupport",
                 "ScoringSimulator",
                 "ScoringAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -7,8 +7,8 @@ import Kafka
 struct KafkaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kafka-bench",
-        abstract: "Produce or consume throughput of the Swift Kafka binding (see scripts/bench-kafka).",
-        subcommands: [Produce.self, Consume.self]
+        abstract: "Produce or consume throughput of the Swift Kafka binding (see scripts/bench-kafka and scripts/bench-worker).",
+        subcommands: [Produce.self, Consume.self, CreateTopic.self, Latency.self]
     )
 
     /// `kafka-bench produce`: sends records of a fixed size and waits for every acknowledgement.
@@ -80,6 +80,74 @@ struct KafkaBench: AsyncParsableCommand {
             let elapsed = clock.now - (start ?? clock.now)
             await consumer.close()
             report("consume", count: received, size: count > 0 ? bytes / max(received, 1) : 0, elapsed: elapsed, failures: 0)
+        }
+    }
+}
+
+extension KafkaBench {
+    /// `kafka-bench create-topic`: creates a topic with a number of partitions.
+    struct CreateTopic: AsyncParsableCommand {
+        @Option(help: "Broker list, host:port.") var brokers: String
+        @Option(help: "Topic to create.") var topic: String
+        @Option(help: "Partitions.") var partitions: Int32 = 1
+
+        func run() async throws {
+            let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers))
+            defer { admin.close() }
+            try await admin.createTopics([NewTopic(name: topic, partitions: partitions)], ignoreExisting: true)
+        }
+    }
+
+    /// `kafka-bench latency`: waits until `count` records are in the output topic, then prints throughput and the
+    /// end-to-end latency (output timestamp minus the timestamp of the input record with the same key).
+    struct Latency: AsyncParsableCommand {
+        @Option(help: "Broker list, host:port.") var brokers: String
+        @Option(help: "The input topic.") var input: String
+        @Option(help: "The output topic.") var output: String
+        @Option(help: "Records expected in each.") var count: Int
+        @Option(help: "When the measured run started (milliseconds since 1970), for the overall rate.") var startedMs: Int64?
+
+        func run() async throws {
+            let outputs = try await timestamps(output)
+            let inputs = try await timestamps(input)
+            var latencies: [Int64] = []
+            latencies.reserveCapacity(outputs.count)
+            for (key, produced) in outputs {
+                if let consumed = inputs[key] { latencies.append(produced - consumed) }
+            }
+            latencies.sort()
+            func percentile(_ p: Double) -> Int64 {
+                latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+            }
+            let first = outputs.values.min() ?? 0
+            let last = outputs.values.max() ?? 0
+            let start = startedMs ?? first
+            let rate = Double(outputs.count) / max(Double(last - start) / 1000, 0.001)
+            print(String(
+                format: "%d outputs, %.0f events/s overall (%.1f s from start to last output); latency p50 %d ms, p99 %d ms, max %d ms",
+                outputs.count, rate, Double(last - start) / 1000, percentile(0.5), percentile(0.99), latencies.last ?? 0))
+        }
+
+        /// Each key's record timestamp (the last one for a key seen twice), reading `count` records from the start.
+        private func timestamps(_ topic: String) async throws -> [String: Int64] {
+            var configuration = KafkaConfiguration(bootstrapServers: brokers)
+            configuration.groupID = "kafka-bench-\(UUID().uuidString)"
+            configuration["auto.offset.reset"] = "earliest"
+            configuration["isolation.level"] = "read_committed"
+            let consumer = try KafkaConsumer(configuration: configuration)
+            try consumer.subscribe(topics: [topic])
+            var result: [String: Int64] = [:]
+            var received = 0
+            for try await event in consumer.events {
+                guard case .records(let records) = event else { continue }
+                for record in records {
+                    if let timestamp = record.timestampMilliseconds { result[String(decoding: record.key ?? [], as: UTF8.self)] = timestamp }
+                }
+                received += records.count
+                if received >= count { break }
+            }
+            await consumer.close()
+            return result
         }
     }
 }

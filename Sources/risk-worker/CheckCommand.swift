@@ -19,14 +19,14 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "An e-mail address to send with the event.")
     var email: String?
 
-    @Option(help: "A KEY=VALUE settings file (flags and environment win over it).")
-    var config: String?
+    @OptionGroup(title: "Settings (each also an environment variable)")
+    var settingFlags: SettingFlags
 
     @Flag(help: "Print the providers' raw answers as JSON.")
     var json = false
 
     func run() async throws {
-        let settings = try loadSettings(config: config)
+        let settings = try settingFlags.load()
         guard let lifecycleEvent = AccountLifecycleEvent(rawValue: event) else {
             throw usageError("--event: '\(event)' is not create, sign-in, transact, update or delete")
         }

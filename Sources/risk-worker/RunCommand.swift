@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import RiskPipeline
+import ScoringAPI
+import ServiceLifecycle
+
+/// `risk-worker run`: scores lifecycle events until SIGTERM or SIGINT.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Consumes lifecycle events, scores them with both providers, and emits scored events and dead letters."
+    )
+
+    @OptionGroup(title: "Settings (each also an environment variable)")
+    var settingFlags: SettingFlags
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Flag(help: "Plain text logs instead of JSON lines.")
+    var plainLogs = false
+
+    func run() async throws {
+        let settings = try settingFlags.load()
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw usageError("--log-level: '\(logLevel)' is not trace, debug, info, notice, warning, error or critical")
+        }
+        let plain = plainLogs
+        LoggingSystem.bootstrap { label in
+            if plain {
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            return JSONLogHandler(label: label, level: level)
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "risk-worker")
+
+        let store: any IdempotencyStore
+        do {
+            store = try await settings.idempotencyStore.open(logger: logger)
+        } catch {
+            logger.critical("cannot open the idempotency store", metadata: ["store": "\(settings.idempotencyStore)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let providers = ProviderConnections(settings: settings)
+        let metrics = WorkerMetrics()
+        let health = WorkerHealth()
+        let batcher = NumberScoringBatcher(client: providers.numberScoring)
+        let scorer = EventScorer(
+            providers: EventScorer.Providers.clients(phoneRisk: providers.phoneRisk, numberScoring: batcher).measured(by: metrics),
+            store: store,
+            policy: settings.errorPolicy,
+            retry: settings.retry,
+            retried: { metrics.retried($0) }
+        )
+        let pause = ProviderPause(onChange: { reason in
+            health.setPauseReason(reason)
+            metrics.paused.record(reason == nil ? 0 : 1)
+            if let reason {
+                logger.warning("account-level provider error: pausing consumption and probing", metadata: ["reason": "\(reason)"])
+            }
+        })
+        let worker = ScoringWorker(
+            settings: settings, scorer: scorer, pause: pause, store: store, metrics: metrics, health: health, logger: logger)
+        let retention = IdempotencyRetention(store: store, clock: ContinuousClock(), logger: logger)
+        let endpoints = HealthEndpoints(registry: registry, health: health).application(port: settings.metricsPort, logger: logger)
+        // Shutdown runs in reverse order: the worker drains first, the endpoints answer until the end.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: endpoints), .init(service: retention), .init(service: worker)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
+            logger.critical("worker failed", metadata: ["error": "\(error)"])
+        }
+        await providers.shutdown()
+        try? await store.close()
+        if failure != nil { throw ExitCode(1) }
+    }
+}
