@@ -216,8 +216,11 @@ public struct ScoringWorker: Service {
 
     private func scoreHoldingLock(_ event: LifecycleEvent, work: Work, coordinator: WorkerCoordinator) async throws -> WorkOutput {
         var storeBackoff = RetrySchedule.pauseProbes.start()
+        var retryingAfterPause = false
         while true {
-            try await pause.waitUntilOpen()
+            // Work that met the pause itself goes on when `failed` returns (its probe, or the pause's end).
+            if !retryingAfterPause { try await pause.waitUntilOpen() }
+            retryingAfterPause = false
             let outcome: EventScorer.Outcome
             do {
                 outcome = try await scorer.score(event)
@@ -236,6 +239,7 @@ public struct ScoringWorker: Service {
             case .accountLevel(let source, let code, let message):
                 await coordinator.setAccountPaused(true)
                 try await pause.failed(ProviderPause.Reason(source: source, code: code, message: message), by: work.id)
+                retryingAfterPause = true
                 continue
             case .scored(let phoneRisk, let numberScoring, let partial):
                 do {
