@@ -20,7 +20,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             abstract: "Prints counts of dead letters by source and code, with the oldest and newest failure time of each, and the total."
         )
 
-        @OptionGroup var settings: ReplaySettingsOptions
+        @OptionGroup var settings: KafkaSettingsOptions
         @OptionGroup var filters: DeadLetterFilterOptions
 
         @Flag(help: "Print one JSON object instead of a table.")
@@ -53,7 +53,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             abstract: "Prints matching dead letters one per line: partition:offset, failed at, source, code, externalId, masked phone, message."
         )
 
-        @OptionGroup var settings: ReplaySettingsOptions
+        @OptionGroup var settings: KafkaSettingsOptions
         @OptionGroup var filters: DeadLetterFilterOptions
 
         @Option(parsing: .unconditional, help: ArgumentHelp("Print at most this many dead letters.", valueName: "n"))
@@ -100,39 +100,6 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
         /// Ends the scan early once `--limit` dead letters are shown.
         private struct LimitReached: Error {}
-    }
-}
-
-/// The settings options of `dlq` and `replay`: the Kafka settings as flags (as for `run`) and a settings file.
-struct ReplaySettingsOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A KEY=VALUE settings file, the worker's (flags and environment win over it).", valueName: "file"))
-    var config: String?
-
-    @Option(name: .customLong("kafka-brokers"), help: ArgumentHelp("Bootstrap servers (KAFKA_BROKERS, default localhost:9092).", valueName: "host:port,…"))
-    var kafkaBrokers: String?
-
-    @Option(name: .customLong("kafka-input-topic"), help: ArgumentHelp("Input topic, where replay sends (KAFKA_INPUT_TOPIC, default account-lifecycle-events).", valueName: "topic"))
-    var kafkaInputTopic: String?
-
-    @Option(name: .customLong("kafka-dlq-topic"), help: ArgumentHelp("Dead-letter topic (KAFKA_DLQ_TOPIC, default account-lifecycle-dlq).", valueName: "topic"))
-    var kafkaDlqTopic: String?
-
-    @Option(name: .customLong("kafka-properties"), help: ArgumentHelp("Extra librdkafka properties (KAFKA_PROPERTIES).", valueName: "k=v,…"))
-    var kafkaProperties: String?
-
-    /// The Kafka settings; bad settings print one line each and end with code 2.
-    func load() throws -> ReplaySettings {
-        var flags: [String: String] = [:]
-        flags["KAFKA_BROKERS"] = kafkaBrokers
-        flags["KAFKA_INPUT_TOPIC"] = kafkaInputTopic
-        flags["KAFKA_DLQ_TOPIC"] = kafkaDlqTopic
-        flags["KAFKA_PROPERTIES"] = kafkaProperties
-        do {
-            return try ReplaySettings.load(flags: flags, environment: ProcessInfo.processInfo.environment, file: config)
-        } catch {
-            for problem in error.problems.dropLast() { _ = usageError(problem) }
-            throw usageError(error.problems.last ?? "invalid settings")
-        }
     }
 }
 
@@ -187,7 +154,7 @@ func rejectUnrecognized(_ arguments: [String]) throws {
 }
 
 /// Opens a scan of the dead-letter topic; an unknown topic or partition ends with code 2, a broker problem with 1.
-func openScan(settings: ReplaySettings, filter: DeadLetterFilter) async throws -> DeadLetterScan {
+func openScan(settings: KafkaSettings, filter: DeadLetterFilter) async throws -> DeadLetterScan {
     do {
         return try await DeadLetterScan.open(
             configuration: settings.configuration, topic: settings.deadLetterTopic, filter: filter, logger: commandLogger("risk-worker.dlq")

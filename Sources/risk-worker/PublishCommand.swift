@@ -19,6 +19,9 @@ struct PublishCommand: AsyncParsableCommand {
             """
     )
 
+    @OptionGroup(title: "Kafka settings (each also an environment variable)")
+    var kafkaSettings: KafkaSettingsOptions
+
     @Argument(help: "A JSON-lines file; '-' or nothing reads stdin (not with --generate).")
     var file: String?
 
@@ -43,7 +46,7 @@ struct PublishCommand: AsyncParsableCommand {
     static let listedProblems = 100
 
     func run() async throws {
-        let settings = try loadPublishKafkaSettings()
+        let settings = try kafkaSettings.load()
         let topic = self.topic ?? settings.inputTopic
         guard !topic.isEmpty else { throw usageError("--topic: the topic name is empty") }
 
@@ -100,13 +103,13 @@ struct PublishCommand: AsyncParsableCommand {
     /// Sends `count` records in order, made chunk after chunk by `records`, and returns how many were confirmed;
     /// exits 1 when one is not delivered.
     private func publish(
-        count: Int, settings: PublishKafkaSettings, records: (Range<Int>) -> [ProducerRecord]
+        count: Int, settings: KafkaSettings, records: (Range<Int>) -> [ProducerRecord]
     ) async throws -> Int {
         guard count > 0 else { return 0 }
         var configuration = KafkaConfiguration(bootstrapServers: settings.brokers)
         // Without it a missing topic would hold every record for librdkafka's default of five minutes.
         configuration["message.timeout.ms"] = "30000"
-        configuration.merge(settings.properties)
+        configuration.merge(settings.kafkaProperties)
         configuration.bootstrapServers = settings.brokers
         let producer: KafkaProducer
         do {
@@ -184,39 +187,4 @@ struct PublishCommand: AsyncParsableCommand {
     private static func printError(_ line: String) {
         FileHandle.standardError.write(Data("risk-worker publish: \(line)\n".utf8))
     }
-}
-
-/// The Kafka settings `publish` needs, without the provider settings that `run` requires.
-private struct PublishKafkaSettings {
-    /// `KAFKA_BROKERS` (default `localhost:9092`).
-    var brokers = "localhost:9092"
-    /// `KAFKA_INPUT_TOPIC` (default `account-lifecycle-events`).
-    var inputTopic = "account-lifecycle-events"
-    /// `KAFKA_PROPERTIES`, parsed and checked by librdkafka.
-    var properties: [String: String] = [:]
-}
-
-/// Reads `KAFKA_BROKERS`, `KAFKA_INPUT_TOPIC` and `KAFKA_PROPERTIES` from the environment with the worker's rules
-/// (an empty value counts as unset); a bad one prints one line naming it and ends the process with code 2.
-private func loadPublishKafkaSettings(
-    environment: [String: String] = ProcessInfo.processInfo.environment
-) throws -> PublishKafkaSettings {
-    func value(_ name: String) -> String? {
-        guard let value = environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-    var settings = PublishKafkaSettings()
-    if let brokers = value("KAFKA_BROKERS") { settings.brokers = brokers }
-    if let topic = value("KAFKA_INPUT_TOPIC") { settings.inputTopic = topic }
-    if let text = value("KAFKA_PROPERTIES") {
-        do {
-            settings.properties = try KafkaConfiguration.parseProperties(text)
-            var check = KafkaConfiguration(bootstrapServers: settings.brokers, properties: settings.properties)
-            check.bootstrapServers = settings.brokers
-            try check.validate()
-        } catch {
-            throw usageError("KAFKA_PROPERTIES: \((error as? KafkaError)?.message ?? "\(error)")")
-        }
-    }
-    return settings
 }

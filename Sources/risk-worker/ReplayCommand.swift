@@ -16,7 +16,7 @@ struct ReplayCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var settings: ReplaySettingsOptions
+    @OptionGroup var settings: KafkaSettingsOptions
     @OptionGroup var filters: DeadLetterFilterOptions
 
     @Flag(help: "Print what would be sent and how many; send nothing.")

@@ -11,6 +11,6 @@ struct RiskWorkerCommand: AsyncParsableCommand {
         commandName: "risk-worker",
         abstract: "Scores account lifecycle events from Kafka by phone-number risk.",
         version: "risk-worker \(version) (librdkafka \(Librdkafka.version))",
-        subcommands: [RunCommand.self, CheckCommand.self, PublishCommand.self, DeadLetterCommand.self, ReplayCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, PublishCommand.self, TopicsCommand.self, DeadLetterCommand.self, ReplayCommand.self]
     )
 }

@@ -1,20 +1,22 @@
 import Foundation
 import Kafka
 
-/// The Kafka settings the `dlq` and `replay` commands need (brokers, topics, extra properties), read like
-/// ``WorkerSettings`` but without requiring the provider URLs and credentials that only `run` and `check` use.
-public struct ReplaySettings: Sendable, Hashable, CustomStringConvertible {
+/// The Kafka settings of the commands that only talk to Kafka (`publish`, `topics`, `dlq`, `replay`): brokers,
+/// topics, extra properties, read like ``WorkerSettings`` but without the provider settings only `run` and `check` need.
+public struct KafkaSettings: Sendable, Hashable, CustomStringConvertible {
     /// `KAFKA_BROKERS`: the bootstrap servers.
     public var brokers = "localhost:9092"
     /// `KAFKA_INPUT_TOPIC`: where replayed records go unless another topic is asked for.
     public var inputTopic = "account-lifecycle-events"
+    /// `KAFKA_OUTPUT_TOPIC`: where scored events go.
+    public var outputTopic = "account-lifecycle-scored"
     /// `KAFKA_DLQ_TOPIC`: the dead-letter topic that is read.
     public var deadLetterTopic = "account-lifecycle-dlq"
     /// `KAFKA_PROPERTIES`: extra librdkafka properties (security settings, for example).
     public var kafkaProperties: [String: String] = [:]
 
     /// The setting names read here; a settings file may hold any other ``WorkerSettings`` name as well.
-    public static let names = ["KAFKA_BROKERS", "KAFKA_INPUT_TOPIC", "KAFKA_DLQ_TOPIC", "KAFKA_PROPERTIES"]
+    public static let names = ["KAFKA_BROKERS", "KAFKA_INPUT_TOPIC", "KAFKA_OUTPUT_TOPIC", "KAFKA_DLQ_TOPIC", "KAFKA_PROPERTIES"]
 
     /// Settings with every default.
     public init() {}
@@ -26,7 +28,7 @@ public struct ReplaySettings: Sendable, Hashable, CustomStringConvertible {
         environment: [String: String],
         file: String? = nil,
         readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
-    ) throws(SettingsError) -> ReplaySettings {
+    ) throws(SettingsError) -> KafkaSettings {
         var problems: [String] = []
         var fileValues: [String: String] = [:]
         if let file {
@@ -44,9 +46,10 @@ public struct ReplaySettings: Sendable, Hashable, CustomStringConvertible {
             }
             return nil
         }
-        var settings = ReplaySettings()
+        var settings = KafkaSettings()
         if let brokers = value("KAFKA_BROKERS") { settings.brokers = brokers }
         if let topic = value("KAFKA_INPUT_TOPIC") { settings.inputTopic = topic }
+        if let topic = value("KAFKA_OUTPUT_TOPIC") { settings.outputTopic = topic }
         if let topic = value("KAFKA_DLQ_TOPIC") { settings.deadLetterTopic = topic }
         if let text = value("KAFKA_PROPERTIES") {
             do {
@@ -73,6 +76,6 @@ public struct ReplaySettings: Sendable, Hashable, CustomStringConvertible {
     /// The settings without property values (they may hold secrets).
     public var description: String {
         let properties = kafkaProperties.keys.sorted().joined(separator: ",")
-        return "brokers=\(brokers) input=\(inputTopic) dlq=\(deadLetterTopic) properties=[\(properties)]"
+        return "brokers=\(brokers) input=\(inputTopic) output=\(outputTopic) dlq=\(deadLetterTopic) properties=[\(properties)]"
     }
 }
