@@ -27,42 +27,11 @@ public struct KafkaSettings: Sendable, Hashable, CustomStringConvertible {
         flags: [String: String] = [:],
         environment: [String: String],
         file: String? = nil,
-        readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+        readFile: @escaping (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
     ) throws(SettingsError) -> KafkaSettings {
-        var problems: [String] = []
-        var fileValues: [String: String] = [:]
-        if let file {
-            do {
-                fileValues = try WorkerSettings.parseFile(try readFile(file))
-            } catch let error as SettingsError {
-                problems.append(contentsOf: error.problems.map { "config file \(file): \($0)" })
-            } catch {
-                problems.append("config file \(file): cannot be read (\(error.localizedDescription))")
-            }
-        }
-        func value(_ name: String) -> String? {
-            for source in [flags, environment, fileValues] {
-                if let value = source[name], !value.isEmpty { return value }
-            }
-            return nil
-        }
-        var settings = KafkaSettings()
-        if let brokers = value("KAFKA_BROKERS") { settings.brokers = brokers }
-        if let topic = value("KAFKA_INPUT_TOPIC") { settings.inputTopic = topic }
-        if let topic = value("KAFKA_OUTPUT_TOPIC") { settings.outputTopic = topic }
-        if let topic = value("KAFKA_DLQ_TOPIC") { settings.deadLetterTopic = topic }
-        if let text = value("KAFKA_PROPERTIES") {
-            do {
-                settings.kafkaProperties = try KafkaConfiguration.parseProperties(text)
-                try settings.configuration.validate()
-            } catch {
-                problems.append("KAFKA_PROPERTIES: \((error as? KafkaError)?.message ?? "\(error)")")
-            }
-        }
-        if settings.inputTopic == settings.deadLetterTopic {
-            problems.append("KAFKA_INPUT_TOPIC and KAFKA_DLQ_TOPIC must be two different topics")
-        }
-        guard problems.isEmpty else { throw SettingsError(problems: problems) }
+        var sources = SettingSources(flags: flags, environment: environment, file: file, readFile: readFile)
+        let settings = sources.kafka()
+        guard sources.problems.isEmpty else { throw SettingsError(problems: sources.problems) }
         return settings
     }
 

@@ -84,33 +84,11 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         flags: [String: String] = [:],
         environment: [String: String],
         file: String? = nil,
-        readFile: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+        readFile: @escaping (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
     ) throws(SettingsError) -> WorkerSettings {
+        var sources = SettingSources(flags: flags, environment: environment, file: file, readFile: readFile)
         var problems: [String] = []
-        var fileValues: [String: String] = [:]
-        if let file {
-            do {
-                fileValues = try parseFile(try readFile(file))
-            } catch let error as SettingsError {
-                problems.append(contentsOf: error.problems.map { "config file \(file): \($0)" })
-            } catch {
-                problems.append("config file \(file): cannot be read (\(error.localizedDescription))")
-            }
-        }
-        func value(_ name: String) -> String? {
-            for source in [flags, environment, fileValues] {
-                if let value = source[name], !value.isEmpty { return value }
-                if secretNames.contains(name), let path = source[name + "_FILE"], !path.isEmpty {
-                    do {
-                        return try readFile(path).trimmingCharacters(in: .whitespacesAndNewlines)
-                    } catch {
-                        problems.append("\(name)_FILE: cannot read \(path)")
-                        return nil
-                    }
-                }
-            }
-            return nil
-        }
+        func value(_ name: String) -> String? { sources.value(name) }
         func integer(_ name: String, in range: ClosedRange<Int>) -> Int? {
             guard let text = value(name) else { return nil }
             guard let number = Int(text), range.contains(number) else {
@@ -121,28 +99,15 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         }
 
         var settings = WorkerSettings()
-        if let brokers = value("KAFKA_BROKERS") { settings.brokers = brokers }
+        let kafka = sources.kafka()
+        settings.brokers = kafka.brokers
+        settings.inputTopic = kafka.inputTopic
+        settings.outputTopic = kafka.outputTopic
+        settings.deadLetterTopic = kafka.deadLetterTopic
+        settings.kafkaProperties = kafka.kafkaProperties
         if let group = value("KAFKA_GROUP_ID") { settings.groupID = group }
-        if let topic = value("KAFKA_INPUT_TOPIC") { settings.inputTopic = topic }
-        if let topic = value("KAFKA_OUTPUT_TOPIC") { settings.outputTopic = topic }
-        if let topic = value("KAFKA_DLQ_TOPIC") { settings.deadLetterTopic = topic }
         settings.groupInstanceID = value("KAFKA_GROUP_INSTANCE_ID")
         settings.transactionalID = value("KAFKA_TRANSACTIONAL_ID")
-        if let text = value("KAFKA_PROPERTIES") {
-            do {
-                settings.kafkaProperties = try KafkaConfiguration.parseProperties(text)
-                var check = KafkaConfiguration(bootstrapServers: settings.brokers, properties: settings.kafkaProperties)
-                check.bootstrapServers = settings.brokers
-                try check.validate()
-            } catch {
-                problems.append("KAFKA_PROPERTIES: \((error as? KafkaError)?.message ?? "\(error)")")
-            }
-        }
-        let topics = [settings.inputTopic, settings.outputTopic, settings.deadLetterTopic]
-        if Set(topics).count != topics.count {
-            problems.append("KAFKA_INPUT_TOPIC, KAFKA_OUTPUT_TOPIC and KAFKA_DLQ_TOPIC must be three different topics")
-        }
-
         settings.phoneRiskURL = checkedURL("PHONE_RISK_URL", value("PHONE_RISK_URL"), &problems)
         settings.numberScoringURL = checkedURL("NUMBER_SCORING_URL", value("NUMBER_SCORING_URL"), &problems)
         let token = value("PHONE_RISK_TOKEN")
@@ -202,6 +167,7 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         }
         if let drain = integer("DRAIN_TIMEOUT_MS", in: 0...3_600_000) { settings.drainTimeout = .milliseconds(drain) }
 
+        problems = sources.problems + problems
         guard problems.isEmpty else { throw SettingsError(problems: problems) }
         return settings
     }

@@ -178,7 +178,7 @@ struct DeadLetterCommandTests {
 
         let sameTopics = try await fixture.run(["replay", "--dry-run"], environment: ["KAFKA_INPUT_TOPIC": fixture.deadLetterTopic])
         #expect(sameTopics.status == 2)
-        #expect(sameTopics.stderr == "risk-worker: KAFKA_INPUT_TOPIC and KAFKA_DLQ_TOPIC must be two different topics\n")
+        #expect(sameTopics.stderr == "risk-worker: KAFKA_INPUT_TOPIC, KAFKA_OUTPUT_TOPIC and KAFKA_DLQ_TOPIC must be three different topics\n")
     }
 
     @Test func replayRepublishesMatchingDeadLettersAndADryRunSendsNothing() async throws {
