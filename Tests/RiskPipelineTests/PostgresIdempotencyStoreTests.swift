@@ -61,7 +61,8 @@ struct PostgresIdempotencyStoreTests {
         } catch {
             #expect(!"\(error)".contains("secret-password"))
         }
-        #expect(clock.now - started < .seconds(10))
+        // Bounded, not hanging: generous, as a loaded machine (parallel tests) slows even a refused connection.
+        #expect(clock.now - started < .seconds(30))
     }
 
     @Test func theTestServerIsARealPostgreSQL() async throws {
