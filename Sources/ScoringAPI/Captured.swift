@@ -7,7 +7,11 @@ struct Captured<Typed: Decodable & Sendable>: Decodable, Sendable {
 
     /// Decodes the raw value, then the typed view from the same decoder.
     init(from decoder: any Decoder) throws {
-        raw = try JSONValue(from: decoder)
+        if let parsed = decoder.userInfo[.parsedBody] as? JSONValue, let value = parsed.value(at: decoder.codingPath) {
+            raw = value
+        } else {
+            raw = try JSONValue(from: decoder)
+        }
         do {
             typed = .success(try Typed(from: decoder))
         } catch let error as DecodingError {

@@ -50,7 +50,13 @@ struct ProviderTransport: Sendable {
     /// Decodes `body` as `T`, turning any failure into a decoding error that names the field.
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ScoringError) -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: body)
+            // One fast pass to the raw tree (what `Captured` keeps), then the typed view with JSONDecoder.
+            let parsed = try JSONValueParser.parse(Array(body.readableBytesView))
+            let decoder = JSONDecoder()
+            decoder.userInfo[.parsedBody] = parsed
+            return try decoder.decode(T.self, from: body)
+        } catch let error as JSONValueParser.Failure {
+            throw .decoding(path: "(body)", "not valid JSON: \(error.reason) at byte \(error.offset)")
         } catch let error as DecodingError {
             throw .decoding(error)
         } catch {
