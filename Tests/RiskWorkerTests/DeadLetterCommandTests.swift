@@ -272,20 +272,8 @@ struct CommandFixture {
 
     /// The `risk-worker` executable built next to the test bundle.
     static func executable() throws -> URL {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates = [testBinary.deletingLastPathComponent(), Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
-        for directory in candidates {
-            let url = directory.appendingPathComponent("risk-worker")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw MissingExecutable("no risk-worker executable next to \(testBinary.path) or \(Bundle.main.bundleURL.path)")
+        try WorkerProcess.binary
     }
-}
-
-/// The `risk-worker` executable is not where the tests look for it.
-struct MissingExecutable: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Runs a program to its end with output captured in files (no pipe can fill up), killing it after two minutes.

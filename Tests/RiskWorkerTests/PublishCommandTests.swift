@@ -123,17 +123,9 @@ struct PublishCommandTests {
         var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
     }
 
-    /// The built `risk-worker`, next to the test bundle (SwiftPM puts every product of the build in one directory).
+    /// The built `risk-worker`, next to the test bundle.
     static func executable() throws -> URL {
-        let candidates = [
-            Bundle.main.bundleURL,
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-        ].map { $0.appendingPathComponent("risk-worker") }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw PublishTestError("no risk-worker executable in \(candidates.map(\.path)): build it with swift build")
-        }
-        return found
+        try WorkerProcess.binary
     }
 
     /// Runs `risk-worker publish` with `arguments` against `broker`, waiting (without blocking a thread) for its exit.
