@@ -270,28 +270,13 @@ struct DeploymentFileTests {
 
     /// The parsed YAML files (paths relative to the root), read by the venv's Python with PyYAML.
     static func yaml(_ paths: [String]) throws -> [String: Any] {
-        let python = root.appendingPathComponent(".tools/venv/bin/python3").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw DeploymentFileError("no Python at \(python): run scripts/bootstrap (it sets up .tools/venv with PyYAML)")
-        }
         let script = """
             import json, sys, yaml
             print(json.dumps({path: yaml.safe_load(open(path, encoding="utf-8")) for path in sys.argv[1:]}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script] + paths
-        process.currentDirectoryURL = root
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw DeploymentFileError("reading \(paths) with \(python) failed (is PyYAML installed? run scripts/bootstrap):\n\(errorText)")
+        let (status, data, errorText) = try VenvPython.run(script, paths)
+        guard status == 0 else {
+            throw DeploymentFileError("reading \(paths) with the venv's Python failed (is PyYAML installed? run scripts/bootstrap):\n\(errorText)")
         }
         return try dictionary(try JSONSerialization.jsonObject(with: data), "the YAML files")
     }

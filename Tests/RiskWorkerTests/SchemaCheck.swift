@@ -2,14 +2,10 @@ import Foundation
 
 /// Validates JSON values against a schema in schemas/ with Python's `jsonschema` (installed by scripts/bootstrap).
 enum SchemaCheck {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var root: URL { VenvPython.root }
 
     /// Throws naming the first values that do not validate.
     static func validate(_ values: [[UInt8]], schema: String) throws {
-        let python = root.appendingPathComponent(".tools/venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw WorkerProcessError("no Python at \(python): run scripts/bootstrap (it installs jsonschema into .tools/venv)")
-        }
         let lines = FileManager.default.temporaryDirectory.appendingPathComponent("values-\(UUID().uuidString.prefix(8)).jsonl")
         defer { try? FileManager.default.removeItem(at: lines) }
         try Data(values.map { Data($0) + Data("\n".utf8) }.joined()).write(to: lines)
@@ -26,16 +22,9 @@ enum SchemaCheck {
             print(f"checked {number} bad {bad}")
             sys.exit(1 if bad else 0)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, root.appendingPathComponent("schemas/\(schema)").path, lines.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, text.contains("checked \(values.count) bad 0") else {
+        let (status, output, errors) = try VenvPython.run(script, [root.appendingPathComponent("schemas/\(schema)").path, lines.path])
+        let text = String(decoding: output, as: UTF8.self) + errors
+        guard status == 0, text.contains("checked \(values.count) bad 0") else {
             throw WorkerProcessError("values do not validate against \(schema):\n\(text)")
         }
     }
