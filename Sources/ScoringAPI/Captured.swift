@@ -7,8 +7,8 @@ struct Captured<Typed: Decodable & Sendable>: Decodable, Sendable {
 
     /// Decodes the raw value, then the typed view from the same decoder.
     init(from decoder: any Decoder) throws {
-        if let parsed = decoder.userInfo[.parsedBody] as? JSONValue, let value = parsed.value(at: decoder.codingPath) {
-            raw = value
+        if let tree = decoder as? JSONValueDecoder {
+            raw = tree.value
         } else {
             raw = try JSONValue(from: decoder)
         }

@@ -241,31 +241,3 @@ struct JSONValueParser {
 
     private func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: index) }
 }
-
-extension JSONValue {
-    /// The value at a `Decoder` coding path (member names and array indices), if there is one.
-    func value(at path: [any CodingKey]) -> JSONValue? {
-        var current = self
-        for key in path {
-            switch current {
-            case .object(let members):
-                guard let next = members[key.stringValue] else { return nil }
-                current = next
-            case .array(let elements):
-                guard let position = key.intValue, elements.indices.contains(position) else { return nil }
-                current = elements[position]
-            default:
-                return nil
-            }
-        }
-        return current
-    }
-}
-
-extension CodingUserInfoKey {
-    /// Where ``Captured`` finds the body already parsed by ``JSONValueParser``.
-    static let parsedBody: CodingUserInfoKey = {
-        guard let key = CodingUserInfoKey(rawValue: "risk.parsedBody") else { preconditionFailure("a valid key") }
-        return key
-    }()
-}

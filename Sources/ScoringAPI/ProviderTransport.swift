@@ -50,11 +50,9 @@ struct ProviderTransport: Sendable {
     /// Decodes `body` as `T`, turning any failure into a decoding error that names the field.
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ScoringError) -> T {
         do {
-            // One fast pass to the raw tree (what `Captured` keeps), then the typed view with JSONDecoder.
+            // One pass to the raw tree (what `Captured` keeps), then the typed view read from the tree.
             let parsed = try JSONValueParser.parse(Array(body.readableBytesView))
-            let decoder = JSONDecoder()
-            decoder.userInfo[.parsedBody] = parsed
-            return try decoder.decode(T.self, from: body)
+            return try JSONValueDecoder.decode(T.self, from: parsed)
         } catch let error as JSONValueParser.Failure {
             throw .decoding(path: "(body)", "not valid JSON: \(error.reason) at byte \(error.offset)")
         } catch let error as DecodingError {
