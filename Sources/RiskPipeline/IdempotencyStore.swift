@@ -12,12 +12,9 @@ public protocol IdempotencyStore: Sendable {
     /// The stored entries for many externalIds at once (one statement); ids without an entry are absent.
     func lookup(externalIds: [String]) async throws -> [String: StoredScoring]
 
-    /// Records the phone-risk `data` object (raw JSON) and whether it was partial; creates the entry if needed and
-    /// leaves the number-scoring result as it is.
-    func savePhoneRisk(externalId: String, json: [UInt8], partial: Bool) async throws
-
-    /// Records the number-scoring record (raw JSON); creates the entry if needed and leaves the phone-risk result as it is.
-    func saveNumberScoring(externalId: String, json: [UInt8]) async throws
+    /// Records provider results for many externalIds in one statement. Each entry is created if needed; a result
+    /// that is nil leaves the stored one as it is; for the same externalId, later elements win.
+    func save(_ results: [ProviderResults]) async throws
 
     /// Marks existing entries as emitted (their scored events are committed), in one statement; ids without an entry
     /// are ignored, so that a dead-lettered event can still be replayed later.
@@ -28,4 +25,56 @@ public protocol IdempotencyStore: Sendable {
 
     /// Releases the store's connections; no other method may be called afterwards.
     func close() async throws
+}
+
+/// Provider results to record for one externalId: either or both.
+public struct ProviderResults: Sendable, Hashable {
+    /// The event's externalId (the key).
+    public var externalId: String
+    /// The raw JSON bytes of the phone-risk `data` object, or nil to keep what is stored.
+    public var phoneRisk: [UInt8]?
+    /// Whether the phone-risk answer was partial; ignored when `phoneRisk` is nil.
+    public var partial: Bool
+    /// The raw JSON bytes of the number-scoring record, or nil to keep what is stored.
+    public var numberScoring: [UInt8]?
+
+    /// Results for `externalId`.
+    public init(externalId: String, phoneRisk: [UInt8]? = nil, partial: Bool = false, numberScoring: [UInt8]? = nil) {
+        self.externalId = externalId
+        self.phoneRisk = phoneRisk
+        self.partial = partial
+        self.numberScoring = numberScoring
+    }
+
+    /// One element per externalId, in first-seen order; later results for the same externalId win.
+    static func merged(_ results: [ProviderResults]) -> [ProviderResults] {
+        var merged: [ProviderResults] = []
+        var positions: [String: Int] = [:]
+        for result in results {
+            guard let position = positions[result.externalId] else {
+                positions[result.externalId] = merged.count
+                merged.append(result)
+                continue
+            }
+            if let phoneRisk = result.phoneRisk {
+                merged[position].phoneRisk = phoneRisk
+                merged[position].partial = result.partial
+            }
+            if let numberScoring = result.numberScoring { merged[position].numberScoring = numberScoring }
+        }
+        return merged
+    }
+}
+
+extension IdempotencyStore {
+    /// Records the phone-risk `data` object (raw JSON) and whether it was partial; creates the entry if needed and
+    /// leaves the number-scoring result as it is.
+    public func savePhoneRisk(externalId: String, json: [UInt8], partial: Bool) async throws {
+        try await save([ProviderResults(externalId: externalId, phoneRisk: json, partial: partial)])
+    }
+
+    /// Records the number-scoring record (raw JSON); creates the entry if needed and leaves the phone-risk result as it is.
+    public func saveNumberScoring(externalId: String, json: [UInt8]) async throws {
+        try await save([ProviderResults(externalId: externalId, numberScoring: json)])
+    }
 }

@@ -117,28 +117,34 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         return result
     }
 
-    /// Upserts the phone-risk result.
-    public func savePhoneRisk(externalId: String, json: [UInt8], partial: Bool) async throws {
+    /// Upserts many entries' results in one statement; a nil result keeps the stored one.
+    public func save(_ results: [ProviderResults]) async throws {
+        guard !results.isEmpty else { return }
+        let results = ProviderResults.merged(results)
+        var rows: [String] = []
+        var binds = PostgresBindings(capacity: results.count * 5)
+        let stamp = now()
+        for result in results {
+            let first = binds.count + 1
+            rows.append("($\(first), $\(first + 1)::bytea, $\(first + 2)::bytea, $\(first + 3), $\(first + 4))")
+            binds.append(result.externalId)
+            if let phoneRisk = result.phoneRisk { binds.append(ByteBuffer(bytes: phoneRisk)) } else { binds.appendNull() }
+            if let numberScoring = result.numberScoring { binds.append(ByteBuffer(bytes: numberScoring)) } else { binds.appendNull() }
+            binds.append(result.partial)
+            binds.append(stamp)
+        }
         try await client.query(
-            """
-            INSERT INTO risk_idempotency (external_id, phone_risk, partial, updated_at)
-            VALUES (\(externalId), \(ByteBuffer(bytes: json)), \(partial), \(now()))
-            ON CONFLICT (external_id) DO UPDATE SET
-                phone_risk = EXCLUDED.phone_risk, partial = EXCLUDED.partial, updated_at = EXCLUDED.updated_at
-            """,
-            logger: logger
-        )
-    }
-
-    /// Upserts the number-scoring result.
-    public func saveNumberScoring(externalId: String, json: [UInt8]) async throws {
-        try await client.query(
-            """
-            INSERT INTO risk_idempotency (external_id, number_scoring, updated_at)
-            VALUES (\(externalId), \(ByteBuffer(bytes: json)), \(now()))
-            ON CONFLICT (external_id) DO UPDATE SET
-                number_scoring = EXCLUDED.number_scoring, updated_at = EXCLUDED.updated_at
-            """,
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO risk_idempotency AS r (external_id, phone_risk, number_scoring, partial, updated_at)
+                    VALUES \(rows.joined(separator: ", "))
+                    ON CONFLICT (external_id) DO UPDATE SET
+                        phone_risk = coalesce(EXCLUDED.phone_risk, r.phone_risk),
+                        partial = CASE WHEN EXCLUDED.phone_risk IS NULL THEN r.partial ELSE EXCLUDED.partial END,
+                        number_scoring = coalesce(EXCLUDED.number_scoring, r.number_scoring),
+                        updated_at = EXCLUDED.updated_at
+                    """,
+                binds: binds),
             logger: logger
         )
     }

@@ -132,27 +132,35 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         return result
     }
 
-    /// Upserts the phone-risk result.
-    public func savePhoneRisk(externalId: String, json: [UInt8], partial: Bool) async throws {
+    /// Upserts many entries' results in one statement; a nil result keeps the stored one.
+    public func save(_ results: [ProviderResults]) async throws {
+        guard !results.isEmpty else { return }
+        let results = ProviderResults.merged(results)
+        let stamp = SQLiteData.integer(Self.milliseconds(now()))
+        var rows: [String] = []
+        var binds: [SQLiteData] = []
+        rows.reserveCapacity(results.count)
+        binds.reserveCapacity(results.count * 5)
+        for result in results {
+            let first = binds.count + 1
+            rows.append("(?\(first), ?\(first + 1), ?\(first + 2), ?\(first + 3), ?\(first + 4))")
+            binds.append(.text(result.externalId))
+            binds.append(result.phoneRisk.map { .blob(ByteBuffer(bytes: $0)) } ?? .null)
+            binds.append(result.numberScoring.map { .blob(ByteBuffer(bytes: $0)) } ?? .null)
+            binds.append(.integer(result.partial ? 1 : 0))
+            binds.append(stamp)
+        }
         _ = try await connection.query(
             """
-            INSERT INTO risk_idempotency (external_id, phone_risk, partial, updated_at) VALUES (?1, ?2, ?3, ?4)
+            INSERT INTO risk_idempotency (external_id, phone_risk, number_scoring, partial, updated_at)
+            VALUES \(rows.joined(separator: ", "))
             ON CONFLICT (external_id) DO UPDATE SET
-                phone_risk = excluded.phone_risk, partial = excluded.partial, updated_at = excluded.updated_at
+                phone_risk = coalesce(excluded.phone_risk, phone_risk),
+                partial = CASE WHEN excluded.phone_risk IS NULL THEN partial ELSE excluded.partial END,
+                number_scoring = coalesce(excluded.number_scoring, number_scoring),
+                updated_at = excluded.updated_at
             """,
-            [.text(externalId), .blob(ByteBuffer(bytes: json)), .integer(partial ? 1 : 0), .integer(Self.milliseconds(now()))]
-        )
-    }
-
-    /// Upserts the number-scoring result.
-    public func saveNumberScoring(externalId: String, json: [UInt8]) async throws {
-        _ = try await connection.query(
-            """
-            INSERT INTO risk_idempotency (external_id, number_scoring, updated_at) VALUES (?1, ?2, ?3)
-            ON CONFLICT (external_id) DO UPDATE SET
-                number_scoring = excluded.number_scoring, updated_at = excluded.updated_at
-            """,
-            [.text(externalId), .blob(ByteBuffer(bytes: json)), .integer(Self.milliseconds(now()))]
+            binds
         )
     }
 

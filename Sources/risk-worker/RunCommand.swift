@@ -43,7 +43,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let store: any IdempotencyStore
         do {
-            store = try await settings.idempotencyStore.open(logger: logger)
+            // Concurrent events' reads and writes share batch statements.
+            store = BatchedIdempotencyStore(try await settings.idempotencyStore.open(logger: logger))
         } catch {
             logger.critical("cannot open the idempotency store", metadata: ["store": "\(settings.idempotencyStore)", "error": "\(error)"])
             throw ExitCode(1)

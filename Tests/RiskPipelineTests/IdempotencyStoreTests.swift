@@ -66,6 +66,27 @@ struct IdempotencyStoreTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func oneSaveCarriesManyEntriesAndLaterResultsForAnIdWin(kind: StoreKind) async throws {
+        try await kind.withStore(now: TestTime().closure) { (store) async throws in
+            try await store.savePhoneRisk(externalId: "evt-old", json: Self.phoneRiskJSON, partial: true)
+            let later = Array(#"{"status":{"code":301}}"#.utf8)
+            try await store.save([
+                ProviderResults(externalId: "evt-new", phoneRisk: Self.phoneRiskJSON, partial: false),
+                ProviderResults(externalId: "evt-old", numberScoring: Self.numberScoringJSON),
+                ProviderResults(externalId: "evt-new", numberScoring: Self.numberScoringJSON),
+                ProviderResults(externalId: "evt-new", phoneRisk: later, partial: true),
+            ])
+            let stored = try await store.lookup(externalIds: ["evt-old", "evt-new"])
+            #expect(stored["evt-old"]?.phoneRisk == Self.phoneRiskJSON)
+            #expect(stored["evt-old"]?.partial == true)
+            #expect(stored["evt-old"]?.numberScoring == Self.numberScoringJSON)
+            #expect(stored["evt-new"]?.phoneRisk == later)
+            #expect(stored["evt-new"]?.partial == true)
+            #expect(stored["evt-new"]?.numberScoring == Self.numberScoringJSON)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func bytesAndIdsRoundTripExactly(kind: StoreKind) async throws {
         try await kind.withStore(now: TestTime().closure) { (store) async throws in
             let id = String(repeating: "é", count: 120) + "😀'\"; DROP TABLE x; --"

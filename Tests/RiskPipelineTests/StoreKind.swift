@@ -7,6 +7,8 @@ import Testing
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
+    /// SQLite behind ``BatchedIdempotencyStore``, as `risk-worker run` uses it.
+    case batched
 
     var testDescription: String { rawValue }
 
@@ -23,6 +25,9 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 try? await store.close()
                 directory.remove()
             })
+        case .batched:
+            let (store, cleanup) = try await StoreKind.sqlite.makeStore(now: now, purgeChunk: purgeChunk)
+            return (BatchedIdempotencyStore(store), cleanup)
         case .postgres:
             let server = try await PostgresServer.shared()
             let database = try await server.createDatabase()
