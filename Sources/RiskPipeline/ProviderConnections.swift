@@ -10,9 +10,10 @@ public struct ProviderConnections: Sendable {
     /// The number scoring client (unbatched; the worker puts a batcher in front).
     public let numberScoring: NumberScoringClient
 
-    /// Clients for the URLs and credentials in `settings`.
-    public init(settings: WorkerSettings, poolSize: Int = 64, requestTimeout: Duration = .seconds(10)) {
-        let httpClient = HTTPClientSettings(poolSize: poolSize).makeHTTPClient()
+    /// Clients for the URLs and credentials in `settings`, with `poolSize` connections per provider host (by
+    /// default one per event in flight, since each may hold a phone-risk request, plus room for number-scoring batches).
+    public init(settings: WorkerSettings, poolSize: Int? = nil, requestTimeout: Duration = .seconds(10)) {
+        let httpClient = HTTPClientSettings(poolSize: poolSize ?? settings.maxInFlight + 16).makeHTTPClient()
         let tokens: any AccessTokenSource
         switch settings.phoneRiskCredentials {
         case .token(let token):

@@ -13,8 +13,8 @@ public struct Work: Sendable {
 }
 
 /// The worker's bookkeeping, in one actor: the partitions owned and their sequencers, records waiting for an
-/// in-flight slot, the in-flight count, and whether the consumer is paused (backpressure, account-level pause,
-/// shutdown). Records come in through ``accept(_:)``, leave as ``Work`` through `start`, come back through
+/// in-flight slot, the in-flight count, finished outputs waiting for an earlier record of their partition, and
+/// whether the consumer is paused (backpressure, account-level pause, shutdown). Records come in through ``accept(_:)``, leave as ``Work`` through `start`, come back through
 /// ``finished(_:output:)`` and leave again, in partition order, to the emitter.
 public actor WorkerCoordinator {
     private struct Partition {
@@ -26,22 +26,27 @@ public actor WorkerCoordinator {
     private let consumer: KafkaConsumer
     private let emitter: OutputEmitter
     private let maxInFlight: Int
+    private let maxUnreleased: Int
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let start: @Sendable (Work) -> Void
     private var partitions: [TopicPartition: Partition] = [:]
     private var backlog: Deque<KafkaRecord> = []
     private var inFlight = 0
+    private var unreleased = 0
     private var nextID: UInt64 = 0
     private var accountPaused = false
     private var draining = false
     private var consumerPaused = false
 
-    /// A coordinator feeding `start` with at most `maxInFlight` records at once and `emitter` with their outputs.
+    /// A coordinator feeding `start` with at most `maxInFlight` unfinished records at once and `emitter` with their
+    /// outputs. Finished outputs held back for an earlier record of their partition are bounded separately
+    /// (`unreleasedFactor` × `maxInFlight`), so one slow event does not shrink the work in progress behind it.
     public init(
         consumer: KafkaConsumer,
         emitter: OutputEmitter,
         maxInFlight: Int,
+        unreleasedFactor: Int = 8,
         metrics: WorkerMetrics,
         logger: Logger,
         start: @escaping @Sendable (Work) -> Void
@@ -49,13 +54,16 @@ public actor WorkerCoordinator {
         self.consumer = consumer
         self.emitter = emitter
         self.maxInFlight = max(1, maxInFlight)
+        self.maxUnreleased = max(1, maxInFlight) * max(1, unreleasedFactor)
         self.metrics = metrics
         self.logger = logger
         self.start = start
     }
 
-    /// Records in flight (started or waiting for the same key, outputs not yet handed to the emitter).
+    /// Records in flight: started, or waiting for an earlier record with the same key, and not finished.
     public var inFlightCount: Int { inFlight }
+    /// Finished records whose outputs wait for an earlier record of their partition.
+    public var unreleasedCount: Int { unreleased }
     /// The partitions owned.
     public var ownedPartitions: [TopicPartition] { Array(partitions.keys) }
 
@@ -89,12 +97,14 @@ public actor WorkerCoordinator {
         var abandoned = 0
         for partition in owned {
             if var state = partitions.removeValue(forKey: partition) {
-                abandoned += state.sequencer.abandon().count
+                let dropped = state.sequencer.abandon()
+                abandoned += dropped.count
+                inFlight -= dropped.waiting.count + dropped.running.count
+                unreleased -= dropped.finished.count
             }
         }
         let leaving = Set(owned)
         backlog.removeAll { leaving.contains($0.topicPartition) }
-        inFlight -= abandoned
         metrics.inFlight.record(inFlight)
         await emitter.flush()
         logger.info(
@@ -107,23 +117,32 @@ public actor WorkerCoordinator {
     /// A record's work is done: release what its partition's order allows, start what waited for it.
     public func finished(_ work: Work, output: WorkOutput) {
         let partition = work.record.topicPartition
-        guard var state = partitions[partition], state.sequencer.generation == work.generation else { return }
-        let completion: PartitionSequencer<WorkOutput>.Completion
-        do {
-            completion = try state.sequencer.finish(offset: work.record.offset, output: output, generation: work.generation)
-        } catch {
-            logger.error("sequencer refused a finished record", metadata: ["error": "\(error)"])
-            return
+        // Taken out of the dictionary while it changes, so that its sequencer's storage is not copied.
+        guard var state = partitions.removeValue(forKey: partition) else { return }
+        let completion: PartitionSequencer<WorkOutput>.Completion?
+        if state.sequencer.generation == work.generation {
+            do {
+                completion = try state.sequencer.finish(offset: work.record.offset, output: output, generation: work.generation)
+            } catch {
+                logger.error("sequencer refused a finished record", metadata: ["error": "\(error)"])
+                completion = nil
+            }
+        } else {
+            completion = nil
         }
-        for offset in completion.startable {
-            if let next = state.waiting.removeValue(forKey: offset) { start(next) }
+        var startable: [Work] = []
+        if let completion {
+            inFlight -= 1
+            unreleased += 1
+            startable = completion.startable.compactMap { state.waiting.removeValue(forKey: $0) }
+            if !completion.ready.isEmpty, let nextOffset = state.sequencer.committableOffset {
+                unreleased -= completion.ready.count
+                emitter.submit(EmitBatch(partition: partition, outputs: completion.ready.map(\.output), nextOffset: nextOffset))
+            }
         }
-        let nextOffset = state.sequencer.committableOffset
         partitions[partition] = state
-        if !completion.ready.isEmpty, let nextOffset {
-            inFlight -= completion.ready.count
-            emitter.submit(EmitBatch(partition: partition, outputs: completion.ready.map(\.output), nextOffset: nextOffset))
-        }
+        guard completion != nil else { return }
+        for next in startable { start(next) }
         fill()
     }
 
@@ -139,17 +158,18 @@ public actor WorkerCoordinator {
         draining = true
         backlog.removeAll()
         updatePause()
-        while inFlight > 0, ContinuousClock.now < deadline {
+        while inFlight > 0 || unreleased > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        return inFlight == 0
+        return inFlight == 0 && unreleased == 0
     }
 
     /// Starts backlog records while there are free slots, then pauses or resumes the consumer to match.
     private func fill() {
-        while inFlight < maxInFlight, !draining, let record = backlog.popFirst() {
+        while inFlight < maxInFlight, unreleased < maxUnreleased, !draining, let record = backlog.popFirst() {
             let partition = record.topicPartition
-            guard var state = partitions[partition] else { continue }
+            guard var state = partitions.removeValue(forKey: partition) else { continue }
+            defer { partitions[partition] = state }
             let startable: Bool
             do {
                 startable = try state.sequencer.enqueue(offset: record.offset, key: record.key)
@@ -165,7 +185,6 @@ public actor WorkerCoordinator {
             } else {
                 state.waiting[record.offset] = work
             }
-            partitions[partition] = state
         }
         metrics.inFlight.record(inFlight)
         updatePause()
