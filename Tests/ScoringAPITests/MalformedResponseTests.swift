@@ -3,8 +3,13 @@ import ScoringAPI
 import Testing
 
 @Suite struct MalformedResponseTests {
+    /// These tests are about decoding, not timing: a generous deadline, since the whole test run starts at once on
+    /// two cores and an exchange may wait seconds for a thread.
+    private static let deadline = Duration.seconds(60)
+
     private func phoneRiskError(_ base: String, _ httpClient: HTTPClient) async -> ScoringError? {
-        let client = PhoneRiskClient(httpClient: httpClient, baseURL: base, tokens: StaticAccessToken("tiny-token-abc"))
+        let client = PhoneRiskClient(
+            httpClient: httpClient, baseURL: base, tokens: StaticAccessToken("tiny-token-abc"), requestTimeout: Self.deadline)
         return await scoringError { () async throws(ScoringError) in try await client.score(try riskRequest("+436501234567")) }
     }
 
@@ -36,7 +41,7 @@ import Testing
         try await TinyServer.withRunning { baseURL, _ in
             try await withHTTPClient { httpClient in
                 func client(_ path: String) -> NumberScoringClient {
-                    NumberScoringClient(httpClient: httpClient, baseURL: baseURL + path, apiKey: "k")
+                    NumberScoringClient(httpClient: httpClient, baseURL: baseURL + path, apiKey: "k", requestTimeout: Self.deadline)
                 }
                 let numbers = [try number("+436501234567"), try number("+436501234568")]
                 for path in ["/html", "/truncated", "/notarray"] {
@@ -64,7 +69,9 @@ import Testing
     @Test func seedExampleServedOverHTTPDecodes() async throws {
         try await TinyServer.withRunning { baseURL, _ in
             try await withHTTPClient { httpClient in
-                let client = PhoneRiskClient(httpClient: httpClient, baseURL: baseURL + "/fixture", tokens: StaticAccessToken("tiny-token-abc"))
+                let client = PhoneRiskClient(
+                    httpClient: httpClient, baseURL: baseURL + "/fixture", tokens: StaticAccessToken("tiny-token-abc"),
+                    requestTimeout: Self.deadline)
                 let result = try await client.score(try riskRequest("+436501234567"))
                 #expect(result.score == 301)
                 #expect(result.carrierName == "T-Mobile Austria GmbH")

@@ -38,7 +38,7 @@ struct SandboxFixture: Sendable {
                 host: "127.0.0.1", port: 0, token: token, apiKey: apiKey, latency: latency, errorRate: errorRate))
         var logger = Logger(label: "scoring-sim-test")
         logger.logLevel = .critical
-        let httpClient = HTTPClientSettings(poolSize: 8, connectTimeout: .seconds(10)).makeHTTPClient()
+        let httpClient = HTTPClientSettings(poolSize: 8, connectTimeout: .seconds(30)).makeHTTPClient()
         do {
             let result = try await sandbox.withRunning(logger: logger) { baseURL in
                 try await body(SandboxFixture(sandbox: sandbox, token: token, apiKey: apiKey, baseURL: baseURL, httpClient: httpClient))
@@ -93,7 +93,7 @@ func scoringError<T>(_ body: () async throws(ScoringError) -> T) async -> Scorin
 
 /// Runs `body` with a fresh `HTTPClient` and always shuts the client down.
 func withHTTPClient<T: Sendable>(_ body: (HTTPClient) async throws -> T) async throws -> T {
-    let httpClient = HTTPClientSettings(poolSize: 8, connectTimeout: .seconds(10)).makeHTTPClient()
+    let httpClient = HTTPClientSettings(poolSize: 8, connectTimeout: .seconds(30)).makeHTTPClient()
     do {
         let result = try await body(httpClient)
         try await httpClient.shutdown()
