@@ -14,8 +14,9 @@ public struct Work: Sendable {
 
 /// The worker's bookkeeping, in one actor: the partitions owned and their sequencers, records waiting for an
 /// in-flight slot, the in-flight count, finished outputs waiting for an earlier record of their partition, and
-/// whether the consumer is paused (backpressure, account-level pause, shutdown). Records come in through ``accept(_:)``, leave as ``Work`` through `start`, come back through
-/// ``finished(_:output:)`` and leave again, in partition order, to the emitter.
+/// whether the consumer is paused (backpressure, account-level pause, shutdown). Records come in through
+/// ``accept(_:)``, leave as ``Work`` through `start`, come back through ``finished(_:output:)`` and leave again, in
+/// partition order, to the emitter.
 public actor WorkerCoordinator {
     private struct Partition {
         var sequencer = PartitionSequencer<WorkOutput>()
