@@ -12,7 +12,7 @@ public protocol IdempotencyStore: Sendable {
     /// The stored entries for many externalIds at once (one statement); ids without an entry are absent.
     func lookup(externalIds: [String]) async throws -> [String: StoredScoring]
 
-    /// Records provider results for many externalIds in one statement. Each entry is created if needed; a result
+    /// Records provider results for many externalIds (one statement per thousand). Each entry is created if needed; a result
     /// that is nil leaves the stored one as it is; for the same externalId, later elements win.
     func save(_ results: [ProviderResults]) async throws
 
@@ -44,6 +44,18 @@ public struct ProviderResults: Sendable, Hashable {
         self.phoneRisk = phoneRisk
         self.partial = partial
         self.numberScoring = numberScoring
+    }
+
+    /// The most entries one upsert statement carries (five bound values each, well under SQLite's and PostgreSQL's
+    /// limits on bound values per statement).
+    static let rowsPerStatement = 1_000
+
+    /// `results` merged per externalId, in pieces of at most ``rowsPerStatement`` for one statement each.
+    static func statementChunks(_ results: [ProviderResults]) -> [ArraySlice<ProviderResults>] {
+        let merged = merged(results)
+        return stride(from: 0, to: merged.count, by: rowsPerStatement).map {
+            merged[$0..<min($0 + rowsPerStatement, merged.count)]
+        }
     }
 
     /// One element per externalId, in first-seen order; later results for the same externalId win.

@@ -117,10 +117,14 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         return result
     }
 
-    /// Upserts many entries' results in one statement; a nil result keeps the stored one.
+    /// Upserts many entries' results, a thousand per statement; a nil result keeps the stored one.
     public func save(_ results: [ProviderResults]) async throws {
-        guard !results.isEmpty else { return }
-        let results = ProviderResults.merged(results)
+        for chunk in ProviderResults.statementChunks(results) {
+            try await upsert(chunk)
+        }
+    }
+
+    private func upsert(_ results: ArraySlice<ProviderResults>) async throws {
         var rows: [String] = []
         var binds = PostgresBindings(capacity: results.count * 5)
         let stamp = now()

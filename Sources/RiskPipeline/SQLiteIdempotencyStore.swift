@@ -7,7 +7,7 @@ import SQLiteNIO
 /// Every operation is one SQL statement (auto-committed), so many concurrent callers can share the one connection:
 /// SQLite serialises statements on it (the connection is opened in serialised mode) and no caller ever sees another's
 /// half-done transaction. Batches (`lookup(externalIds:)`, `markEmitted`) pass their ids as one JSON array bound to
-/// `json_each`, so a batch of any size is still a single statement.
+/// `json_each`, so a batch of any size is still a single statement; `save` writes a thousand rows per statement.
 public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// The schema version this code writes, kept in `PRAGMA user_version`.
     public static let schemaVersion = 1
@@ -132,10 +132,14 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         return result
     }
 
-    /// Upserts many entries' results in one statement; a nil result keeps the stored one.
+    /// Upserts many entries' results, a thousand per statement; a nil result keeps the stored one.
     public func save(_ results: [ProviderResults]) async throws {
-        guard !results.isEmpty else { return }
-        let results = ProviderResults.merged(results)
+        for chunk in ProviderResults.statementChunks(results) {
+            try await upsert(chunk)
+        }
+    }
+
+    private func upsert(_ results: ArraySlice<ProviderResults>) async throws {
         let stamp = SQLiteData.integer(Self.milliseconds(now()))
         var rows: [String] = []
         var binds: [SQLiteData] = []

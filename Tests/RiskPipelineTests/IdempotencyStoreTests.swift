@@ -87,6 +87,18 @@ struct IdempotencyStoreTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func oneSaveOfMoreEntriesThanOneStatementBindsStoresThemAll(kind: StoreKind) async throws {
+        try await kind.withStore(now: TestTime().closure) { (store) async throws in
+            // 14,000 entries × 5 values is more than PostgreSQL binds in one statement (65,535).
+            let ids = (0..<14_000).map { "bulk-\($0)" }
+            try await store.save(ids.map { ProviderResults(externalId: $0, numberScoring: Self.numberScoringJSON) })
+            let stored = try await store.lookup(externalIds: ids)
+            #expect(stored.count == 14_000)
+            #expect(stored["bulk-13999"]?.numberScoring == Self.numberScoringJSON)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func bytesAndIdsRoundTripExactly(kind: StoreKind) async throws {
         try await kind.withStore(now: TestTime().closure) { (store) async throws in
             let id = String(repeating: "é", count: 120) + "😀'\"; DROP TABLE x; --"
