@@ -102,6 +102,15 @@ let package = Package(
             ],
             path: "Benchmarks/kafka-bench"
         ),
+        .executableTarget(
+            name: "scoring-bench",
+            dependencies: [
+                "ScoringAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/scoring-bench"
+        ),
         .target(
             name: "KafkaTestSupport",
             dependencies: [
