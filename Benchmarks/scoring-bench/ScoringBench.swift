@@ -28,6 +28,7 @@ struct ScoringBench: AsyncParsableCommand {
         let client = PhoneRiskClient(httpClient: http, baseURL: url, tokens: StaticAccessToken(token))
         let endpoint = url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/phone-service/phoneRiskScore"
         let clock = ContinuousClock()
+        let cpuBefore = Self.processCPUSeconds()
         let start = clock.now
         let deadline = start + .seconds(seconds)
         let bare = self.bare
@@ -55,12 +56,22 @@ struct ScoringBench: AsyncParsableCommand {
             return await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
         }
         let elapsed = clock.now - start
+        let cpu = Self.processCPUSeconds() - cpuBefore
         try await http.shutdown()
         let rate = Double(completed) / (Double(elapsed.components.seconds)
             + Double(elapsed.components.attoseconds) / 1e18)
         print(
             "phone risk\(bare ? " (bare AsyncHTTPClient)" : ""): \(Int(rate)) requests/s, "
-                + "\(failed) failed, \(concurrency) in flight")
+                + "\(failed) failed, \(concurrency) in flight, "
+                + "\(Int(cpu * 1e6 / Double(max(1, completed)))) µs of this process's CPU per request")
+    }
+
+    /// User and system CPU time this process has used, in seconds.
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
     private static func clientRequest(_ client: PhoneRiskClient, number: String, externalId: String) async -> Bool {

@@ -9,21 +9,27 @@ struct JSONValueParser {
         let offset: Int
     }
 
-    private let bytes: [UInt8]
+    // Valid only during `parse`: it points into the caller's bytes.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
 
     /// Parses `bytes` as exactly one JSON value (whitespace around it allowed).
     static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
-        var parser = JSONValueParser(bytes: bytes)
+        try bytes.withUnsafeBufferPointer { buffer throws(Failure) in try parse(buffer) }
+    }
+
+    /// Parses the bytes `buffer` points to as exactly one JSON value (whitespace around it allowed).
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        var parser = JSONValueParser(bytes: buffer)
         parser.skipWhitespace()
         let value = try parser.value()
         parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw Failure(reason: "unexpected data after the value", offset: parser.index) }
+        guard parser.index == buffer.count else { throw Failure(reason: "unexpected data after the value", offset: parser.index) }
         return value
     }
 
-    private init(bytes: [UInt8]) {
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -43,7 +49,8 @@ struct JSONValueParser {
     private mutating func object() throws(Failure) -> JSONValue {
         try enter()
         index += 1
-        var members: [String: JSONValue] = [:]
+        // Most objects of the provider answers have a handful of members: one allocation, no regrowth.
+        var members = [String: JSONValue](minimumCapacity: 8)
         skipWhitespace()
         if peek(UInt8(ascii: "}")) {
             index += 1
@@ -203,18 +210,19 @@ struct JSONValueParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw fail("digits expected in the exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
         guard let double = Double(text) else { throw fail("invalid number") }
         return .double(double)
     }
 
-    private mutating func literal(_ word: String) throws(Failure) {
-        let expected = Array(word.utf8)
-        guard index + expected.count <= bytes.count, bytes[index..<index + expected.count].elementsEqual(expected) else {
+    private mutating func literal(_ word: StaticString) throws(Failure) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw fail("invalid literal") }
+        for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] {
             throw fail("invalid literal")
         }
-        index += expected.count
+        index += count
     }
 
     private mutating func enter() throws(Failure) {
@@ -223,7 +231,9 @@ struct JSONValueParser {
     }
 
     private func utf8(_ range: Range<Int>) throws(Failure) -> String {
-        guard let text = String(validating: bytes[range], as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+        guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
+            throw fail("invalid UTF-8 in a string")
+        }
         return text
     }
 

@@ -30,14 +30,7 @@ public struct PhoneRiskClient: Sendable, CustomStringConvertible {
 
     /// Scores one number; a 401 renews the token and retries once, then fails as account-level.
     public func score(_ request: PhoneRiskRequest) async throws(ScoringError) -> PhoneRiskResult {
-        let body: ByteBuffer
-        do {
-            body = ByteBuffer(data: try JSONEncoder().encode(request))
-        } catch {
-            throw ScoringError(
-                kind: .invalidPhoneNumber, disposition: .permanent, code: "invalid-request",
-                message: "the request could not be encoded")
-        }
+        let body = ByteBuffer(bytes: request.jsonBody())
         var token = try await tokens.token()
         var reply = try await send(body: body, token: token)
         if reply.status == 401 {

@@ -33,4 +33,17 @@ public struct PhoneRiskRequest: Sendable, Hashable, Codable {
         self.accountId = accountId
         self.emailAddress = emailAddress
     }
+
+    /// The request body: the same JSON as its `Encodable` form, written without `JSONEncoder` (one per event).
+    public func jsonBody() -> [UInt8] {
+        var members: [String: JSONValue] = [
+            "phoneNumber": .string(phoneNumber.e164), "accountLifecycleEvent": .string(accountLifecycleEvent.rawValue),
+        ]
+        let optional = [
+            ("externalId", externalId), ("originatingIp", originatingIp), ("deviceId", deviceId),
+            ("accountId", accountId), ("emailAddress", emailAddress),
+        ]
+        for case (let name, let value?) in optional { members[name] = .string(value) }
+        return JSONValue.object(members).jsonBytes()
+    }
 }

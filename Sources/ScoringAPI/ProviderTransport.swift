@@ -51,7 +51,9 @@ struct ProviderTransport: Sendable {
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ScoringError) -> T {
         do {
             // One pass to the raw tree (what `Captured` keeps), then the typed view read from the tree.
-            let parsed = try JSONValueParser.parse(Array(body.readableBytesView))
+            let parsed = try body.withUnsafeReadableBytes { raw throws(JSONValueParser.Failure) in
+                try JSONValueParser.parse(raw.assumingMemoryBound(to: UInt8.self))
+            }
             return try JSONValueDecoder.decode(T.self, from: parsed)
         } catch let error as JSONValueParser.Failure {
             throw .decoding(path: "(body)", "not valid JSON: \(error.reason) at byte \(error.offset)")

@@ -61,6 +61,21 @@ import Testing
         #expect(encoded["deviceId"] == nil)
     }
 
+    @Test func requestBodyIsTheEncodableForm() throws {
+        let full = PhoneRiskRequest(
+            phoneNumber: try PhoneNumber("+436501234567"), accountLifecycleEvent: .signIn, externalId: "id \"1\"\n",
+            originatingIp: "2001:db8::1", deviceId: "dev-ü", accountId: "acct/7", emailAddress: "test@example.com")
+        let bare = PhoneRiskRequest(phoneNumber: try PhoneNumber("+38591234567"), accountLifecycleEvent: .delete)
+        for request in [full, bare] {
+            let viaEncoder = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(request))
+            let written = try JSONDecoder().decode(JSONValue.self, from: Data(request.jsonBody()))
+            #expect(written == viaEncoder)
+        }
+        #expect(
+            try JSONDecoder().decode(JSONValue.self, from: Data(bare.jsonBody()))
+                == ["phoneNumber": "+38591234567", "accountLifecycleEvent": "delete"])
+    }
+
     @Test func numberScoringRequestShape() throws {
         let request = NumberScoringRequest(numbers: [try PhoneNumber("+38591234567")], callbackURL: "https://example.com/cb")
         let encoded = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(request))
