@@ -1,21 +1,17 @@
 /// The number scoring response body: an array of records, or a single record object.
-struct NumberScoringBody: Decodable, Sendable {
+struct NumberScoringBody: Sendable {
     /// The records, raw and typed, in the order received.
     let elements: [Captured<NumberScoringRecord.Fields>]
 
     /// Accepts an array of objects or one object; anything else is a decoding error at `(body)`.
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let elements = try? container.decode([Captured<NumberScoringRecord.Fields>].self) {
-            self.elements = elements
-        } else {
-            let single = try container.decode(Captured<NumberScoringRecord.Fields>.self)
-            guard case .object = single.raw else {
-                throw DecodingError.typeMismatch(
-                    [JSONValue].self,
-                    .init(codingPath: [], debugDescription: "expected an array of records or one record object"))
-            }
-            self.elements = [single]
+    init(_ tree: JSONValue) throws(ScoringError) {
+        switch tree {
+        case .array(let values):
+            elements = values.enumerated().map { Captured($1, at: .element($0, parent: .root)) }
+        case .object:
+            elements = [Captured(tree, at: .root)]
+        default:
+            throw .decoding(path: "(body)", "expected \([JSONValue].self)")
         }
     }
 }

@@ -58,7 +58,7 @@ public struct NumberScoringClient: Sendable, CustomStringConvertible {
             throw ScoringError.http(
                 status: reply.status, retryAfter: reply.retryAfter, detail: ProviderTransport.bodySummary(reply.body))
         }
-        let decoded = try ProviderTransport.decode(NumberScoringBody.self, from: reply.body)
+        let decoded = try NumberScoringBody(ProviderTransport.parse(reply.body))
         return Self.index(decoded)
     }
 

@@ -67,7 +67,7 @@ public struct PhoneRiskClient: Sendable, CustomStringConvertible {
             throw ScoringError.http(
                 status: reply.status, retryAfter: reply.retryAfter, detail: ProviderTransport.bodySummary(reply.body))
         }
-        let envelope = try ProviderTransport.decode(PhoneRiskEnvelope.self, from: reply.body)
+        let envelope = try JSONTreeReader.read(PhoneRiskEnvelope.self, from: ProviderTransport.parse(reply.body))
         return try interpret(envelope)
     }
 

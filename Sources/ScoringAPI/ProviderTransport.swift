@@ -47,16 +47,23 @@ struct ProviderTransport: Sendable {
         }
     }
 
-    /// Decodes `body` as `T`, turning any failure into a decoding error that names the field.
-    static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ScoringError) -> T {
-        do {
-            // One pass to the raw tree (what `Captured` keeps), then the typed view read from the tree.
-            let parsed = try body.withUnsafeReadableBytes { raw throws(JSONValueParser.Failure) in
+    /// Parses `body` as one JSON value; invalid JSON is a decoding error at `(body)`.
+    static func parse(_ body: ByteBuffer) throws(ScoringError) -> JSONValue {
+        do throws(JSONValueParser.Failure) {
+            return try body.withUnsafeReadableBytes { raw throws(JSONValueParser.Failure) in
                 try JSONValueParser.parse(raw.assumingMemoryBound(to: UInt8.self))
             }
-            return try JSONValueDecoder.decode(T.self, from: parsed)
-        } catch let error as JSONValueParser.Failure {
+        } catch {
             throw .decoding(path: "(body)", "not valid JSON: \(error.reason) at byte \(error.offset)")
+        }
+    }
+
+    /// Decodes `body` as `T` with `JSONDecoder` (for small, rare answers such as tokens), turning any failure into
+    /// a decoding error that names the field.
+    static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ScoringError) -> T {
+        _ = try parse(body)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
         } catch let error as DecodingError {
             throw .decoding(error)
         } catch {
