@@ -55,7 +55,8 @@ struct EventJSONReader {
 
     private mutating func readTopLevelObject(keeping keep: Set<String>) throws(Failure) -> [String: Member] {
         index += 1  // {
-        var members: [String: Member] = [:]
+        // Room for every field of an event at once: no regrowth while reading.
+        var members = [String: Member](minimumCapacity: 16)
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
             index += 1
