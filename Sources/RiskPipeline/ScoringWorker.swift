@@ -41,7 +41,8 @@ public struct ScoringWorker: Service {
     }
 
     /// The consumer settings: the group, static membership if set, cooperative-sticky assignment, reading from
-    /// the start when the group has no offsets, and only committed input records.
+    /// the start when the group has no offsets, only committed input records, and fetches held at most 100 ms
+    /// (partitions resumed after backpressure wait for the fetch in progress; librdkafka's default is 500 ms).
     public static func consumerConfiguration(_ settings: WorkerSettings) -> KafkaConfiguration {
         var configuration = KafkaConfiguration(bootstrapServers: settings.brokers)
         configuration.merge([
@@ -49,6 +50,7 @@ public struct ScoringWorker: Service {
             "partition.assignment.strategy": "cooperative-sticky",
             "auto.offset.reset": "earliest",
             "isolation.level": "read_committed",
+            "fetch.wait.max.ms": "100",
         ])
         configuration.merge(settings.kafkaProperties)
         if let instance = settings.groupInstanceID { configuration.groupInstanceID = instance }
@@ -74,7 +76,7 @@ public struct ScoringWorker: Service {
     private static let consumerOnlyProperties: Set<String> = [
         "group.id", "group.instance.id", "partition.assignment.strategy", "auto.offset.reset", "isolation.level",
         "session.timeout.ms", "max.poll.interval.ms", "heartbeat.interval.ms", "enable.auto.commit",
-        "enable.auto.offset.store", "fetch.queue.backoff.ms", "auto.commit.interval.ms", "group.protocol",
+        "enable.auto.offset.store", "fetch.queue.backoff.ms", "fetch.wait.max.ms", "auto.commit.interval.ms", "group.protocol",
     ]
 
     /// Runs sessions until a graceful shutdown, restarting one that must start again from the committed offsets.

@@ -68,7 +68,8 @@ public actor WorkerCoordinator {
     /// The partitions owned.
     public var ownedPartitions: [TopicPartition] { Array(partitions.keys) }
 
-    /// Takes records from the consumer: they start as slots free up; the consumer pauses while some wait.
+    /// Takes records from the consumer: they start as slots free up; the consumer pauses while 4 × `maxInFlight`
+    /// of them wait.
     public func accept(_ records: [KafkaRecord]) {
         metrics.consumed.increment(by: records.count)
         for record in records where partitions[record.topicPartition] != nil {
@@ -191,8 +192,12 @@ public actor WorkerCoordinator {
         updatePause()
     }
 
+    /// Backpressure with hysteresis: fetching pauses once 4 × `maxInFlight` records wait for a slot and resumes
+    /// when `maxInFlight` of them are left. librdkafka drops its prefetched records at every pause; pausing on
+    /// the first waiting record (as before) let the work in flight run dry while it fetched them again.
     private func updatePause() {
-        let pause = !backlog.isEmpty || accountPaused || draining
+        let waitingLimit = consumerPaused ? maxInFlight : 4 * maxInFlight - 1
+        let pause = backlog.count > waitingLimit || accountPaused || draining
         guard pause != consumerPaused else { return }
         consumerPaused = pause
         pauseConsumer(Array(partitions.keys), pause: pause)
