@@ -28,6 +28,7 @@ public actor WorkerCoordinator {
     private let emitter: OutputEmitter
     private let maxInFlight: Int
     private let maxUnreleased: Int
+    private let backpressure: Backpressure
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let start: @Sendable (Work) -> Void
@@ -56,6 +57,7 @@ public actor WorkerCoordinator {
         self.emitter = emitter
         self.maxInFlight = max(1, maxInFlight)
         self.maxUnreleased = max(1, maxInFlight) * max(1, unreleasedFactor)
+        self.backpressure = Backpressure(maxInFlight: maxInFlight)
         self.metrics = metrics
         self.logger = logger
         self.start = start
@@ -91,6 +93,9 @@ public actor WorkerCoordinator {
     /// outputs are committed; what is still unfinished is abandoned uncommitted (the next owner reads it again).
     public func revoked(_ revoked: [TopicPartition], lost: Bool, deadline: ContinuousClock.Instant) async {
         let owned = revoked.filter { partitions[$0] != nil }
+        let leaving = Set(owned)
+        // Records not started yet stay unstarted: the next owner reads them again.
+        backlog.removeAll { leaving.contains($0.topicPartition) }
         if !lost {
             while ContinuousClock.now < deadline, owned.contains(where: { partitions[$0].map { !$0.sequencer.isIdle } ?? false }) {
                 try? await Task.sleep(for: .milliseconds(5))
@@ -105,7 +110,6 @@ public actor WorkerCoordinator {
                 unreleased -= dropped.finished.count
             }
         }
-        let leaving = Set(owned)
         backlog.removeAll { leaving.contains($0.topicPartition) }
         metrics.inFlight.record(inFlight)
         await emitter.flush()
@@ -192,12 +196,8 @@ public actor WorkerCoordinator {
         updatePause()
     }
 
-    /// Backpressure with hysteresis: fetching pauses once 4 × `maxInFlight` records wait for a slot and resumes
-    /// when `maxInFlight` of them are left. librdkafka drops its prefetched records at every pause; pausing on
-    /// the first waiting record (as before) let the work in flight run dry while it fetched them again.
     private func updatePause() {
-        let waitingLimit = consumerPaused ? maxInFlight : 4 * maxInFlight - 1
-        let pause = backlog.count > waitingLimit || accountPaused || draining
+        let pause = backpressure.pauses(waiting: backlog.count, pausedNow: consumerPaused) || accountPaused || draining
         guard pause != consumerPaused else { return }
         consumerPaused = pause
         pauseConsumer(Array(partitions.keys), pause: pause)
@@ -214,5 +214,26 @@ public actor WorkerCoordinator {
 
     private func describe(_ list: [TopicPartition]) -> String {
         list.map { "\($0.topic)[\($0.partition)]" }.sorted().joined(separator: ",")
+    }
+}
+
+/// When the consumer pauses fetching because records wait for an in-flight slot: once 4 × `maxInFlight` wait,
+/// until no more than `maxInFlight` do. librdkafka drops its prefetched records at every pause, so pausing on the
+/// first waiting record (as before) let the work in flight run dry while the records were fetched again.
+struct Backpressure: Sendable, Equatable {
+    /// Waiting records that pause fetching.
+    let pauseAt: Int
+    /// Waiting records at or below which fetching resumes.
+    let resumeAt: Int
+
+    /// The thresholds for a worker with `maxInFlight` slots.
+    init(maxInFlight: Int) {
+        resumeAt = max(1, maxInFlight)
+        pauseAt = 4 * resumeAt
+    }
+
+    /// Whether fetching should be paused with `waiting` records waiting, given whether it is paused now.
+    func pauses(waiting: Int, pausedNow: Bool) -> Bool {
+        pausedNow ? waiting > resumeAt : waiting >= pauseAt
     }
 }
