@@ -110,7 +110,6 @@ public actor WorkerCoordinator {
                 unreleased -= dropped.finished.count
             }
         }
-        backlog.removeAll { leaving.contains($0.topicPartition) }
         metrics.inFlight.record(inFlight)
         await emitter.flush()
         logger.info(

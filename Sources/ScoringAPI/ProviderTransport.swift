@@ -58,19 +58,6 @@ struct ProviderTransport: Sendable {
         }
     }
 
-    /// Decodes `body` as `T` with `JSONDecoder` (for small, rare answers such as tokens), turning any failure into
-    /// a decoding error that names the field.
-    static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(ScoringError) -> T {
-        _ = try parse(body)
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
-        } catch let error as DecodingError {
-            throw .decoding(error)
-        } catch {
-            throw .decoding(path: "(body)", "\(error)")
-        }
-    }
-
     /// A short, credential-free summary of an error body for messages (first 200 characters, one line).
     static func bodySummary(_ body: ByteBuffer) -> String {
         let text = String(buffer: body)

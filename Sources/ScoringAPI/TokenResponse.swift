@@ -23,3 +23,11 @@ public struct TokenResponse: Sendable, Hashable, Codable, CustomStringConvertibl
         case tokenType = "token_type"
     }
 }
+
+extension TokenResponse: JSONTreeReadable {
+    init(reading object: JSONTreeReader) throws(ScoringError) {
+        accessToken = try object.requiredString("access_token")
+        expiresIn = try object.int("expires_in")
+        tokenType = try object.string("token_type")
+    }
+}

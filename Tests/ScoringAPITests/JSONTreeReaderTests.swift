@@ -95,6 +95,19 @@ import Testing
         #expect(tree == failurePath(NumberScoringRecord.Fields.self, text, tree: false))
     }
 
+    @Test(arguments: [
+        #"{"access_token":"t","expires_in":3600,"token_type":"Bearer"}"#,
+        #"{"access_token":"t"}"#,
+        #"{"expires_in":3600}"#,
+        #"{"access_token":"t","expires_in":"3600"}"#,
+        #"{"access_token":5}"#,
+    ])
+    func readsTokenAnswersLikeJSONDecoder(text: String) {
+        let tree = try? viaTree(TokenResponse.self, text)
+        #expect(tree == (try? JSONDecoder().decode(TokenResponse.self, from: Data(text.utf8))))
+        #expect(failurePath(TokenResponse.self, text, tree: true) == failurePath(TokenResponse.self, text, tree: false))
+    }
+
     @Test func phoneRiskEnvelopeNeedsItsStatusAndKeepsABadDataObjectRaw() throws {
         #expect(throws: ScoringError.decoding(path: "status", "required field is missing")) {
             try viaTree(PhoneRiskEnvelope.self, #"{"data":{}}"#)
