@@ -153,11 +153,11 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         )
     }
 
-    /// Marks existing entries emitted, in one statement.
+    /// Marks existing entries emitted, in one statement (their write time, which retention counts from, is kept).
     public func markEmitted(externalIds: [String]) async throws {
         guard !externalIds.isEmpty else { return }
         try await client.query(
-            "UPDATE risk_idempotency SET emitted = true, updated_at = \(now()) WHERE external_id = ANY(\(externalIds))",
+            "UPDATE risk_idempotency SET emitted = true WHERE external_id = ANY(\(externalIds))",
             logger: logger
         )
     }

@@ -13,7 +13,7 @@ public struct StoredScoring: Sendable, Hashable {
     public var partial: Bool
     /// Whether the scored event has been committed to the output topic.
     public var emitted: Bool
-    /// When the entry was last written (retention counts from here).
+    /// When provider results were last written to the entry (retention counts from here; marking it emitted does not count).
     public var updatedAt: Date
 
     /// Creates an entry.

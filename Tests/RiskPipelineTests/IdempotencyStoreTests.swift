@@ -151,10 +151,11 @@ struct IdempotencyStoreTests {
             }
             time.set(start.addingTimeInterval(100))
             try await store.savePhoneRisk(externalId: "new", json: Self.phoneRiskJSON, partial: false)
-            // Touching an old entry moves its time: it is kept.
-            try await store.markEmitted(externalIds: ["old-0"])
+            // Writing a result to an old entry moves its time: it is kept. Marking one emitted does not: it goes.
+            try await store.savePhoneRisk(externalId: "old-0", json: Self.phoneRiskJSON, partial: false)
+            try await store.markEmitted(externalIds: ["old-1"])
 
-            // Cutoff at start + 15 s: old-1 ... old-14 go (14 rows, in chunks of 7), old-0 was touched at start + 100 s.
+            // Cutoff at start + 15 s: old-1 ... old-14 go (14 rows, in chunks of 7), old-0 was written at start + 100 s.
             let purged = try await store.purgeExpired(olderThan: start.addingTimeInterval(15))
             #expect(purged == 14)
             let left = try await store.lookup(externalIds: (0..<20).map { "old-\($0)" } + ["new"])
