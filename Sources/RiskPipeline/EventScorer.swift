@@ -9,8 +9,9 @@ import ScoringAPI
 public struct EventScorer: Sendable {
     /// What scoring one event came to.
     public enum Outcome: Sendable {
-        /// Both providers answered (now or earlier); the raw JSON of each, and whether phone risk was partial.
-        case scored(phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool)
+        /// Both providers answered (now or earlier); the raw JSON of each, whether phone risk was partial, and
+        /// whether both JSON objects come from answers parsed in this call (true) rather than from the store.
+        case scored(phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool, verified: Bool)
         /// The externalId's scored event was committed before: produce nothing.
         case alreadyEmitted
         /// A provider failed for good: the event becomes a dead letter.
@@ -63,9 +64,9 @@ public struct EventScorer: Sendable {
         }
     }
 
-    /// One provider's result: raw JSON, or why there is none.
+    /// One provider's result: raw JSON (from an answer parsed now, or from the store), or why there is none.
     private enum Call: Sendable {
-        case done([UInt8], partial: Bool)
+        case done([UInt8], partial: Bool, fresh: Bool)
         case failed(ErrorSource, code: String, message: String, attempts: Int, action: ErrorPolicy.Action)
     }
 
@@ -110,27 +111,27 @@ public struct EventScorer: Sendable {
             emailAddress: event.emailAddress
         )
         async let phoneRisk: Call = {
-            if let json = stored?.phoneRisk { return .done(json, partial: stored?.partial ?? false) }
+            if let json = stored?.phoneRisk { return .done(json, partial: stored?.partial ?? false, fresh: false) }
             return try await call(.phoneRisk) {
                 let result = try await providers.phoneRisk(request)
-                let json = result.rawData.jsonBytes(sortedKeys: false)
+                let json = result.dataJSON
                 try await store.savePhoneRisk(externalId: event.externalId, json: json, partial: result.isPartial)
                 return (json, result.isPartial)
             }
         }()
         async let numberScoring: Call = {
-            if let json = stored?.numberScoring { return .done(json, partial: false) }
+            if let json = stored?.numberScoring { return .done(json, partial: false, fresh: false) }
             return try await call(.numberScoring) {
                 let record = try await providers.numberScoring(event.phoneNumber)
-                let json = record.raw.jsonBytes(sortedKeys: false)
+                let json = record.json
                 try await store.saveNumberScoring(externalId: event.externalId, json: json)
                 return (json, false)
             }
         }()
         let (risk, scoring) = try await (phoneRisk, numberScoring)
         switch (risk, scoring) {
-        case (.done(let riskJSON, let partial), .done(let scoringJSON, _)):
-            return .scored(phoneRisk: riskJSON, numberScoring: scoringJSON, partial: partial)
+        case (.done(let riskJSON, let partial, let riskFresh), .done(let scoringJSON, _, let scoringFresh)):
+            return .scored(phoneRisk: riskJSON, numberScoring: scoringJSON, partial: partial, verified: riskFresh && scoringFresh)
         default:
             // Account-level first (nobody should act on the event meanwhile), then phone risk before number scoring.
             let failures = [risk, scoring].compactMap { call -> (ErrorSource, String, String, Int, ErrorPolicy.Action)? in
@@ -156,7 +157,7 @@ public struct EventScorer: Sendable {
             let error: ScoringError
             do {
                 let (json, partial) = try await body()
-                return .done(json, partial: partial)
+                return .done(json, partial: partial, fresh: true)
             } catch let scoringError as ScoringError {
                 error = scoringError
             }

@@ -38,10 +38,14 @@ public struct ScoredEventEncoder: Sendable {
     }
 
     /// The value JSON for `event`; `phoneRisk` and `numberScoring` must each be one JSON object (UTF-8), and are
-    /// copied into the output unchanged.
-    public func encode(_ event: LifecycleEvent, phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool) throws(Failure) -> [UInt8] {
-        try Self.checkObject(phoneRisk, member: "phoneRisk")
-        try Self.checkObject(numberScoring, member: "numberScoring")
+    /// copied into the output unchanged. They are checked first unless `verified` (the caller parsed them strictly).
+    public func encode(
+        _ event: LifecycleEvent, phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool, verified: Bool = false
+    ) throws(Failure) -> [UInt8] {
+        if !verified {
+            try Self.checkObject(phoneRisk, member: "phoneRisk")
+            try Self.checkObject(numberScoring, member: "numberScoring")
+        }
         var output: [UInt8] = []
         output.reserveCapacity(phoneRisk.count + numberScoring.count + 512)
         output.append(UInt8(ascii: "{"))

@@ -243,9 +243,10 @@ public struct ScoringWorker: Service {
                 try await pause.failed(ProviderPause.Reason(source: source, code: code, message: message), by: work.id)
                 retryingAfterPause = true
                 continue
-            case .scored(let phoneRisk, let numberScoring, let partial):
+            case .scored(let phoneRisk, let numberScoring, let partial, let verified):
                 do {
-                    let value = try encoder.encode(event, phoneRisk: phoneRisk, numberScoring: numberScoring, partial: partial)
+                    let value = try encoder.encode(
+                        event, phoneRisk: phoneRisk, numberScoring: numberScoring, partial: partial, verified: verified)
                     let record = ProducerRecord(
                         topic: settings.outputTopic, key: work.record.key, value: value,
                         headers: ScoredEventEncoder.outputHeaders(for: work.record.headers))

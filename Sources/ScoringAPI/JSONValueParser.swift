@@ -9,10 +9,24 @@ struct JSONValueParser {
         let offset: Int
     }
 
+    /// A parsed value with the byte ranges it came from: its own, and those of its members or elements.
+    struct Document: Sendable {
+        /// The value.
+        let value: JSONValue
+        /// Where the value lies in the bytes (whitespace around it excluded).
+        let range: Range<Int>
+        /// Where each member of a top-level object lies (the last one for a repeated name); empty otherwise.
+        let memberRanges: [String: Range<Int>]
+        /// Where each element of a top-level array lies, in order; empty otherwise.
+        let elementRanges: [Range<Int>]
+    }
+
     // Valid only during `parse`: it points into the caller's bytes.
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
+    private var memberRanges: [String: Range<Int>] = [:]
+    private var elementRanges: [Range<Int>] = []
 
     /// Parses `bytes` as exactly one JSON value (whitespace around it allowed).
     static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
@@ -21,12 +35,19 @@ struct JSONValueParser {
 
     /// Parses the bytes `buffer` points to as exactly one JSON value (whitespace around it allowed).
     static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        try document(buffer).value
+    }
+
+    /// Parses the bytes `buffer` points to as exactly one JSON value, noting where it and its children lie.
+    static func document(_ buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> Document {
         var parser = JSONValueParser(bytes: buffer)
         parser.skipWhitespace()
+        let start = parser.index
         let value = try parser.value()
+        let range = start..<parser.index
         parser.skipWhitespace()
         guard parser.index == buffer.count else { throw Failure(reason: "unexpected data after the value", offset: parser.index) }
-        return value
+        return Document(value: value, range: range, memberRanges: parser.memberRanges, elementRanges: parser.elementRanges)
     }
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
@@ -65,7 +86,9 @@ struct JSONValueParser {
             guard peek(UInt8(ascii: ":")) else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
+            let start = index
             members[name] = try value()
+            if depth == 1 { memberRanges[name] = start..<index }
             skipWhitespace()
             if peek(UInt8(ascii: ",")) {
                 index += 1
@@ -91,7 +114,9 @@ struct JSONValueParser {
         }
         while true {
             skipWhitespace()
+            let start = index
             elements.append(try value())
+            if depth == 1 { elementRanges.append(start..<index) }
             skipWhitespace()
             if peek(UInt8(ascii: ",")) {
                 index += 1

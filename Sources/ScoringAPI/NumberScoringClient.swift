@@ -66,11 +66,11 @@ public struct NumberScoringClient: Sendable, CustomStringConvertible {
     static func index(_ body: NumberScoringBody) -> NumberScoringBatchResult {
         var records: [String: NumberScoringRecord] = [:]
         var undecodable: [String: ScoringError] = [:]
-        for element in body.elements {
+        for (index, element) in body.elements.enumerated() {
             switch element.typed {
             case .success(let fields):
                 if records[fields.msisdn] == nil {
-                    records[fields.msisdn] = NumberScoringRecord(fields: fields, raw: element.raw)
+                    records[fields.msisdn] = NumberScoringRecord(fields: fields, raw: element.raw, json: body.json(at: index))
                 }
             case .failure(let error):
                 if let msisdn = element.raw["msisdn"]?.stringValue, records[msisdn] == nil {

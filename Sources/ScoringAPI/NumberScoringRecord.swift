@@ -2,13 +2,16 @@
 public struct NumberScoringRecord: Sendable, Hashable {
     /// The typed fields.
     public let fields: Fields
-    /// The whole record as received, to copy into outputs.
+    /// The whole record as received, as a tree.
     public let raw: JSONValue
+    /// The whole record's bytes exactly as received (UTF-8, one JSON object), to copy into outputs.
+    public let json: [UInt8]
 
-    /// Creates a record from its parts.
-    public init(fields: Fields, raw: JSONValue) {
+    /// Creates a record from its parts; `json` is written from `raw` when not given.
+    public init(fields: Fields, raw: JSONValue, json: [UInt8]? = nil) {
         self.fields = fields
         self.raw = raw
+        self.json = json ?? raw.jsonBytes(sortedKeys: false)
     }
 
     /// The msisdn the record answers.

@@ -67,12 +67,14 @@ public struct PhoneRiskClient: Sendable, CustomStringConvertible {
             throw ScoringError.http(
                 status: reply.status, retryAfter: reply.retryAfter, detail: ProviderTransport.bodySummary(reply.body))
         }
-        let envelope = try JSONTreeReader.read(PhoneRiskEnvelope.self, from: ProviderTransport.parse(reply.body))
-        return try interpret(envelope)
+        let parsed = try ProviderTransport.parse(reply.body)
+        let envelope = try JSONTreeReader.read(PhoneRiskEnvelope.self, from: parsed.value)
+        return try interpret(envelope, dataJSON: { parsed.document.memberRanges["data"].map(parsed.bytes) })
     }
 
-    /// Turns a decoded envelope into a result or a classified error.
-    static func interpret(_ envelope: PhoneRiskEnvelope) throws(ScoringError) -> PhoneRiskResult {
+    /// Turns a decoded envelope into a result or a classified error; `dataJSON` gives the `data` object's bytes as
+    /// received (nil: written from the tree).
+    static func interpret(_ envelope: PhoneRiskEnvelope, dataJSON: () -> [UInt8]? = { nil }) throws(ScoringError) -> PhoneRiskResult {
         var data: PhoneRiskData?
         if let captured = envelope.data {
             switch captured.typed {
@@ -85,7 +87,7 @@ public struct PhoneRiskClient: Sendable, CustomStringConvertible {
         if envelope.status, errors.isEmpty, let statusCode, statusCode == 300 || statusCode == 301,
             let data, let raw = envelope.data?.raw
         {
-            return PhoneRiskResult(data: data, rawData: raw, statusCode: statusCode)
+            return PhoneRiskResult(data: data, rawData: raw, dataJSON: dataJSON(), statusCode: statusCode)
         }
         if envelope.status, errors.isEmpty, data == nil {
             throw ScoringError.decoding(path: "data", "required field is missing")

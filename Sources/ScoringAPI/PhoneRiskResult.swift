@@ -2,15 +2,18 @@
 public struct PhoneRiskResult: Sendable, Hashable {
     /// The typed view of `data`.
     public let data: PhoneRiskData
-    /// The whole `data` object as received, to copy into outputs.
+    /// The whole `data` object as received, as a tree.
     public let rawData: JSONValue
+    /// The whole `data` object's bytes exactly as received (UTF-8, one JSON object), to copy into outputs.
+    public let dataJSON: [UInt8]
     /// The status code: 300 complete or 301 partially complete.
     public let statusCode: Int
 
-    /// Creates a result from its parts.
-    public init(data: PhoneRiskData, rawData: JSONValue, statusCode: Int) {
+    /// Creates a result from its parts; `dataJSON` is written from `rawData` when not given.
+    public init(data: PhoneRiskData, rawData: JSONValue, dataJSON: [UInt8]? = nil, statusCode: Int) {
         self.data = data
         self.rawData = rawData
+        self.dataJSON = dataJSON ?? rawData.jsonBytes(sortedKeys: false)
         self.statusCode = statusCode
     }
 

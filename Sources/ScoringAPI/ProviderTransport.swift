@@ -47,12 +47,29 @@ struct ProviderTransport: Sendable {
         }
     }
 
+    /// A reply body parsed as one JSON value, whose parts can be copied out exactly as received.
+    struct ParsedBody {
+        /// The value and where it and its children lie in `body`'s readable bytes.
+        let document: JSONValueParser.Document
+        /// The body parsed.
+        let body: ByteBuffer
+
+        /// The value.
+        var value: JSONValue { document.value }
+
+        /// The bytes in `range` of the body's readable bytes (a range of `document`).
+        func bytes(_ range: Range<Int>) -> [UInt8] {
+            body.getBytes(at: body.readerIndex + range.lowerBound, length: range.count) ?? []
+        }
+    }
+
     /// Parses `body` as one JSON value; invalid JSON is a decoding error at `(body)`.
-    static func parse(_ body: ByteBuffer) throws(ScoringError) -> JSONValue {
+    static func parse(_ body: ByteBuffer) throws(ScoringError) -> ParsedBody {
         do throws(JSONValueParser.Failure) {
-            return try body.withUnsafeReadableBytes { raw throws(JSONValueParser.Failure) in
-                try JSONValueParser.parse(raw.assumingMemoryBound(to: UInt8.self))
+            let document = try body.withUnsafeReadableBytes { raw throws(JSONValueParser.Failure) in
+                try JSONValueParser.document(raw.assumingMemoryBound(to: UInt8.self))
             }
+            return ParsedBody(document: document, body: body)
         } catch {
             throw .decoding(path: "(body)", "not valid JSON: \(error.reason) at byte \(error.offset)")
         }

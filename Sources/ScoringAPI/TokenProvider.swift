@@ -126,7 +126,7 @@ public actor TokenProvider<C: Clock>: AccessTokenSource, CustomStringConvertible
                     status: reply.status, retryAfter: reply.retryAfter,
                     detail: "token endpoint: " + ProviderTransport.bodySummary(reply.body))
             }
-            let answer = try JSONTreeReader.read(TokenResponse.self, from: ProviderTransport.parse(reply.body))
+            let answer = try JSONTreeReader.read(TokenResponse.self, from: ProviderTransport.parse(reply.body).value)
             guard !answer.accessToken.isEmpty else {
                 throw ScoringError.decoding(path: "access_token", "empty token")
             }

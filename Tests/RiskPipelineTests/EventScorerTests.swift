@@ -55,11 +55,12 @@ struct EventScorerTests {
     @Test func scoresOnceAndAnswersARepeatFromTheStore() async throws {
         try await withScorer { scorer, sandbox, store, _ in
             let first = try await scorer.score(try event("ev-1", "+436501234567"))
-            guard case .scored(let risk, let scoring, let partial) = first else {
+            guard case .scored(let risk, let scoring, let partial, let verified) = first else {
                 Issue.record("expected scored, got \(first)")
                 return
             }
             #expect(!partial)
+            #expect(verified)
             #expect(try JSONSerialization.jsonObject(with: Data(risk)) is [String: Any])
             #expect(String(decoding: scoring, as: UTF8.self).contains("436501234567"))
             let stored = try await store.lookup(externalId: "ev-1")
@@ -67,10 +68,11 @@ struct EventScorerTests {
             #expect(stored?.numberScoring == scoring)
 
             let again = try await scorer.score(try event("ev-1", "+436501234567"))
-            guard case .scored(let riskAgain, let scoringAgain, _) = again else {
+            guard case .scored(let riskAgain, let scoringAgain, _, let verifiedAgain) = again else {
                 Issue.record("expected scored, got \(again)")
                 return
             }
+            #expect(!verifiedAgain)  // from the store: the encoder checks it again
             #expect(riskAgain == risk && scoringAgain == scoring)
             #expect(sandbox.stats.phoneRiskByExternalId["ev-1"] == 1)
             #expect(sandbox.stats.numberScoringByMsisdn["436501234567"] == 1)

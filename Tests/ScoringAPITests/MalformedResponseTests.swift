@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import ScoringAPI
 import Testing
@@ -51,6 +52,9 @@ import Testing
 
                 let mixed = try await client("/wrongtypes").lookup(numbers)
                 #expect((try? mixed.result(for: "436501234567").get())?.fields.phone?.portedTimes == 2)
+                // The record's bytes exactly as the provider wrote them, for the output.
+                #expect((try? mixed.result(for: "436501234567").get()).map { String(decoding: $0.json, as: UTF8.self) }
+                    == #"{"msisdn": "436501234567", "response": 0, "phone": {"ported_times": 2}}"#)
                 guard case .failure(let error) = mixed.result(for: "436501234568") else {
                     Issue.record("expected a decoding error for the second record")
                     return
@@ -62,6 +66,7 @@ import Testing
                 let record = try single.result(for: "38591234567").get()
                 #expect(record.credibility == "high")
                 #expect(record.raw["extra_field"] == [1, 2])
+                #expect(String(decoding: record.json, as: UTF8.self).hasSuffix(#""extra_field": [1, 2]}"#))
             }
         }
     }
@@ -75,6 +80,11 @@ import Testing
                 let result = try await client.score(try riskRequest("+436501234567"))
                 #expect(result.score == 301)
                 #expect(result.carrierName == "T-Mobile Austria GmbH")
+                // `data` exactly as the provider wrote it (indented), for the output.
+                let dataText = String(decoding: result.dataJSON, as: UTF8.self)
+                #expect(dataText.hasPrefix("{\n") && dataText.hasSuffix("}"))
+                #expect(TinyServer.fixtureJSON.contains(dataText))
+                #expect(try JSONDecoder().decode(JSONValue.self, from: Data(result.dataJSON)) == result.rawData)
             }
         }
     }
