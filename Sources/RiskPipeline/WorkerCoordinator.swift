@@ -121,9 +121,18 @@ public actor WorkerCoordinator {
 
     /// A record's work is done: release what its partition's order allows, start what waited for it.
     public func finished(_ work: Work, output: WorkOutput) {
+        guard let startable = release(work, output: output) else { return }
+        for next in startable { start(next) }
+        fill()
+    }
+
+    /// Records `work`'s output in its partition's sequencer and hands released outputs to the emitter; returns the
+    /// work now startable, or nil when `work` was abandoned. A function of its own so that the partition state taken
+    /// out of the dictionary is gone before `fill` takes it again (a second reference would copy the sequencer).
+    private func release(_ work: Work, output: WorkOutput) -> [Work]? {
         let partition = work.record.topicPartition
         // Taken out of the dictionary while it changes, so that its sequencer's storage is not copied.
-        guard var state = partitions.removeValue(forKey: partition) else { return }
+        guard var state = partitions.removeValue(forKey: partition) else { return nil }
         let completion: PartitionSequencer<WorkOutput>.Completion?
         if state.sequencer.generation == work.generation {
             do {
@@ -146,9 +155,7 @@ public actor WorkerCoordinator {
             }
         }
         partitions[partition] = state
-        guard completion != nil else { return }
-        for next in startable { start(next) }
-        fill()
+        return completion == nil ? nil : startable
     }
 
     /// Pauses (or resumes) consumption for an account-level provider failure.
