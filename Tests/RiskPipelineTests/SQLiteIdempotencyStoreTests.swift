@@ -43,6 +43,46 @@ struct SQLiteIdempotencyStoreTests {
         #expect(version == SQLiteIdempotencyStore.schemaVersion)
     }
 
+    @Test func aVersion1FileIsMigratedWithItsEntries() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("version1.sqlite")
+        // The version 1 schema, as the first releases wrote it, with two entries.
+        let raw = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await raw.query(
+            """
+            CREATE TABLE risk_idempotency (
+                external_id TEXT NOT NULL PRIMARY KEY, phone_risk BLOB, number_scoring BLOB,
+                partial INTEGER NOT NULL DEFAULT 0, emitted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """)
+        _ = try await raw.query("CREATE INDEX risk_idempotency_updated_at ON risk_idempotency (updated_at)")
+        _ = try await raw.query(
+            "INSERT INTO risk_idempotency VALUES ('evt-1', x'7B7D', NULL, 1, 0, 1750000000000), ('evt-2', x'7B7D', x'5B5D', 0, 1, 1750000001000)")
+        _ = try await raw.query("PRAGMA user_version = 1")
+        try await raw.close()
+
+        let store = try await SQLiteIdempotencyStore.open(path: path)
+        let one = try #require(try await store.lookup(externalId: "evt-1"))
+        #expect(one.phoneRisk == Array("{}".utf8) && one.numberScoring == nil && one.partial && !one.emitted)
+        #expect(one.updatedAt == Date(timeIntervalSince1970: 1_750_000_000))
+        let two = try #require(try await store.lookup(externalId: "evt-2"))
+        #expect(two.numberScoring == Array("[]".utf8) && two.emitted)
+        // Writes and the retention purge work on the migrated table.
+        try await store.saveNumberScoring(externalId: "evt-1", json: Array("{}".utf8))
+        #expect(try await store.lookup(externalId: "evt-1")?.isComplete == true)
+        #expect(try await store.purgeExpired(olderThan: Date(timeIntervalSince1970: 1_750_000_000.5)) == 0)
+        #expect(try await store.purgeExpired(olderThan: Date(timeIntervalSince1970: 1_750_000_001.5)) == 1)
+        try await store.close()
+
+        let check = try await SQLiteConnection.open(storage: .file(path: path))
+        let version = try await check.query("PRAGMA user_version").first?.columns.first?.data.integer
+        let tables = try await check.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'").compactMap { $0.column("name")?.string }
+        try await check.close()
+        #expect(version == 2)
+        #expect(tables == ["risk_idempotency"])
+    }
+
     @Test func aFileFromANewerSchemaVersionIsRefused() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
