@@ -70,8 +70,8 @@ public actor WorkerCoordinator {
     /// The partitions owned.
     public var ownedPartitions: [TopicPartition] { Array(partitions.keys) }
 
-    /// Takes records from the consumer: they start as slots free up; the consumer pauses while 4 × `maxInFlight`
-    /// of them wait.
+    /// Takes records from the consumer: they start as slots free up; the consumer pauses while many of them wait
+    /// (see ``Backpressure``).
     public func accept(_ records: [KafkaRecord]) {
         metrics.consumed.increment(by: records.count)
         for record in records where partitions[record.topicPartition] != nil {
@@ -223,10 +223,15 @@ public actor WorkerCoordinator {
     }
 }
 
-/// When the consumer pauses fetching because records wait for an in-flight slot: once 4 × `maxInFlight` wait,
-/// until no more than `maxInFlight` do. librdkafka drops its prefetched records at every pause, so pausing on the
-/// first waiting record (as before) let the work in flight run dry while the records were fetched again.
+/// When the consumer pauses fetching because records wait for an in-flight slot: once 4 × `resumeAt` wait, until no
+/// more than `resumeAt` do, which is 4 × `maxInFlight` and at least 256 records. librdkafka drops its prefetched
+/// records at every pause, and the first records after a resume arrive a fetch later (fetches brought about 5,000
+/// records at a time, up to half a second apart, on Tansu): the records still waiting at the resume must last that
+/// long, or the work in flight runs dry. Waiting records are small (a few MB at these counts).
 struct Backpressure: Sendable, Equatable {
+    /// The fewest waiting records at which fetching resumes, whatever `maxInFlight`.
+    static let minimumResumeAt = 256
+
     /// Waiting records that pause fetching.
     let pauseAt: Int
     /// Waiting records at or below which fetching resumes.
@@ -234,7 +239,7 @@ struct Backpressure: Sendable, Equatable {
 
     /// The thresholds for a worker with `maxInFlight` slots.
     init(maxInFlight: Int) {
-        resumeAt = max(1, maxInFlight)
+        resumeAt = max(Self.minimumResumeAt, 4 * max(1, maxInFlight))
         pauseAt = 4 * resumeAt
     }
 
