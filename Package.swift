@@ -60,28 +60,72 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The topics' contract as pure values: input event and validation, scored-event encoder, dead letters.
         .target(
-            name: "RiskPipeline",
+            name: "RiskEvents",
+            dependencies: ["Kafka", "ScoringAPI"]
+        ),
+        // Provider results per externalId: the store protocol, SQLite and PostgreSQL, batching, retention.
+        .target(
+            name: "IdempotencyStore",
             dependencies: [
-                "Kafka",
-                "ScoringAPI",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The running worker: policy, provider health, scoring, ordering, emitting, the session, observability.
+        .target(
+            name: "RiskPipeline",
+            dependencies: [
+                "Kafka",
+                "ScoringAPI",
+                "RiskEvents",
+                "IdempotencyStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
+        ),
+        // Reading the dead-letter topic (scan, filters, listing, stats) and replaying it.
+        .target(
+            name: "DeadLetterTools",
+            dependencies: [
+                "Kafka",
+                "RiskEvents",
+                "ScoringAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The demo's event generator, its failing numbers taken from the simulator's fault table.
+        .target(
+            name: "SampleEvents",
+            dependencies: ["RiskEvents", "ScoringAPI", "ScoringSimulator"]
+        ),
+        // Every command's settings: the only place that knows environment-variable names.
+        .target(
+            name: "Settings",
+            dependencies: ["Kafka", "RiskPipeline", "IdempotencyStore"]
         ),
         .executableTarget(
             name: "risk-worker",
             dependencies: [
                 "RiskPipeline",
+                "RiskEvents",
+                "IdempotencyStore",
+                "DeadLetterTools",
+                "SampleEvents",
+                "Settings",
                 "Kafka",
                 "ScoringAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -90,6 +134,7 @@ let package = Package(
             name: "scoring-sim",
             dependencies: [
                 "ScoringSimulator",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -108,6 +153,7 @@ let package = Package(
                 "ScoringAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/scoring-bench"
         ),
@@ -129,21 +175,54 @@ let package = Package(
             path: "Tests/PostgresTestSupport"
         ),
         .target(name: "ClockTestSupport", path: "Tests/ClockTestSupport"),
+        .target(name: "FixtureTestSupport", path: "Tests/FixtureTestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"]),
+        .testTarget(
+            name: "RiskEventsTests",
+            dependencies: ["RiskEvents", "ScoringAPI", "Kafka", "FixtureTestSupport"]
+        ),
+        .testTarget(
+            name: "IdempotencyStoreTests",
+            dependencies: [
+                "IdempotencyStore",
+                "PostgresTestSupport",
+                "ClockTestSupport",
+                "FixtureTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]
+        ),
         .testTarget(
             name: "RiskPipelineTests",
             dependencies: [
                 "RiskPipeline",
+                "RiskEvents",
+                "IdempotencyStore",
                 "ScoringAPI",
+                "ScoringSimulator",
+                "FixtureTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "DeadLetterToolsTests",
+            dependencies: [
+                "DeadLetterTools",
+                "RiskEvents",
                 "Kafka",
                 "KafkaTestSupport",
-                "PostgresTestSupport",
                 "ClockTestSupport",
-                "ScoringSimulator",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
+        ),
+        .testTarget(
+            name: "SampleEventsTests",
+            dependencies: ["SampleEvents", "RiskEvents", "RiskPipeline", "ScoringAPI", "ScoringSimulator"]
+        ),
+        .testTarget(
+            name: "SettingsTests",
+            dependencies: ["Settings"]
         ),
         // The executables, run as child processes against Tansu, the in-process simulator and PostgreSQL.
         .testTarget(
@@ -151,6 +230,9 @@ let package = Package(
             dependencies: [
                 "risk-worker",
                 "RiskPipeline",
+                "RiskEvents",
+                "SampleEvents",
+                "Settings",
                 "Kafka",
                 "KafkaTestSupport",
                 "PostgresTestSupport",
@@ -168,6 +250,8 @@ let package = Package(
                 "ClockTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("Fixtures")]
         ),
@@ -175,6 +259,7 @@ let package = Package(
             name: "ScoringSimulatorTests",
             dependencies: [
                 "ScoringSimulator",
+                "ScoringAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -67,6 +67,17 @@ public enum Fault: Sendable, Hashable {
         case forbidden = 6
     }
 
+    /// The last six digits that select this fault (the inverse of ``of(msisdn:)``).
+    public var suffix: String {
+        switch self {
+        case .numberScoringCode(let code): "99990\(code)"
+        case .transient(let failures): "99991\(failures)"
+        case .phoneRisk(let failure): "99992\(failure.rawValue)"
+        case .http(let fault): "99993\(fault.rawValue)"
+        case .omitRecord: "999940"
+        }
+    }
+
     /// The fault a number's digits select, or nil for a normal number.
     public static func of(msisdn: String) -> Fault? {
         let utf8 = Array(msisdn.utf8)

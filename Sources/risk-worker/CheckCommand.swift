@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskPipeline
 import ScoringAPI
+import Settings
 
 /// `risk-worker check`: calls both providers once for one number and prints what they said.
 struct CheckCommand: AsyncParsableCommand {
@@ -36,7 +37,7 @@ struct CheckCommand: AsyncParsableCommand {
         } catch {
             throw usageError("'\(phoneNumber)' is not an E.164 phone number (+, then 8 to 15 digits)")
         }
-        let providers = ProviderConnections(settings: settings)
+        let providers = ProviderConnections(settings: settings.providers, poolSize: 16)
         let request = PhoneRiskRequest(phoneNumber: number, accountLifecycleEvent: lifecycleEvent, emailAddress: email)
         async let risk = outcome { () async throws(ScoringError) in try await providers.phoneRisk.score(request) }
         async let scoring = outcome { () async throws(ScoringError) in

@@ -1,8 +1,11 @@
 import ArgumentParser
+import DeadLetterTools
 import Foundation
 import Kafka
 import Logging
+import RiskEvents
 import RiskPipeline
+import Settings
 
 /// `risk-worker dlq`: inspects the dead-letter topic (`stats`, `show`), reading it once to its current end.
 struct DeadLetterCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RiskEvents
 import RiskPipeline
 
 /// A swift-log handler writing one JSON object per line to standard error, with phone numbers masked and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskPipeline
+import Settings
 
 /// The Kafka settings as flags (as for `run`) and a settings file, for the commands that only talk to Kafka.
 struct KafkaSettingsOptions: ParsableArguments {

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import RiskEvents
 import RiskPipeline
+import SampleEvents
+import Settings
 
 /// `risk-worker publish`: puts lifecycle events on the input topic, from a JSON-lines file, stdin or a generator.
 struct PublishCommand: AsyncParsableCommand {
@@ -80,7 +83,7 @@ struct PublishCommand: AsyncParsableCommand {
         var problems: [String] = []
         var invalidCount = 0
         for (number, line) in Self.lines(of: bytes) {
-            do throws(RiskPipeline.ValidationError) {
+            do throws(RiskEvents.ValidationError) {
                 let event = try LifecycleEvent.decode(value: line)
                 records.append(ProducerRecord(topic: topic, key: Array(event.externalId.utf8), value: line))
             } catch {

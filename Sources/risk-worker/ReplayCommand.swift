@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeadLetterTools
 import Foundation
 import Kafka
 import RiskPipeline

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IdempotencyStore
 import Logging
 import Metrics
 import Prometheus
@@ -49,7 +50,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot open the idempotency store", metadata: ["store": "\(settings.idempotencyStore)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        let providers = ProviderConnections(settings: settings)
+        let providers = ProviderConnections(settings: settings.providers, poolSize: settings.maxInFlight + 16)
         let metrics = WorkerMetrics()
         let health = WorkerHealth()
         let batcher = NumberScoringBatcher(client: providers.numberScoring)
@@ -68,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         })
         let worker = ScoringWorker(
-            settings: settings, scorer: scorer, pause: pause, store: store, metrics: metrics, health: health, logger: logger)
+            settings: settings.worker, scorer: scorer, pause: pause, store: store, metrics: metrics, health: health, logger: logger)
         let retention = IdempotencyRetention(store: store, clock: ContinuousClock(), logger: logger)
         let endpoints = HealthEndpoints(registry: registry, health: health).application(port: settings.metricsPort, logger: logger)
         // Shutdown runs in reverse order: the worker drains first, the endpoints answer until the end.

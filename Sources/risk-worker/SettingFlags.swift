@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskPipeline
+import Settings
 
 /// The worker's settings as flags, one per environment variable (`--kafka-brokers` is `KAFKA_BROKERS`), and the
 /// optional settings file; flags win over the environment, which wins over the file.

@@ -1,5 +1,4 @@
 import Testing
-
 @testable import RiskPipeline
 
 @Suite struct BackpressureTests {

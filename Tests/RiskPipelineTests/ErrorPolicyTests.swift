@@ -1,3 +1,4 @@
+import RiskEvents
 import Testing
 @testable import RiskPipeline
 

@@ -1,6 +1,9 @@
 import AsyncHTTPClient
+import FixtureTestSupport
 import Foundation
+import IdempotencyStore
 import Logging
+import RiskEvents
 import RiskPipeline
 import ScoringAPI
 import ScoringSimulator

@@ -1,3 +1,4 @@
+import FixtureTestSupport
 import Testing
 @testable import RiskPipeline
 

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
+import RiskEvents
 import RiskPipeline
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import RiskPipeline
+import Settings
 import Testing
 
 /// Checks docker/ without a Docker engine: the compose file, .env.example, Prometheus and Grafana configuration and

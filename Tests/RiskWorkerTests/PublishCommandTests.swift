@@ -1,7 +1,9 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
+import RiskEvents
 import RiskPipeline
+import SampleEvents
 import Testing
 
 /// `risk-worker publish`, run as the built executable against the test broker.

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
-@testable import ScoringAPI
 import Testing
+@testable import ScoringAPI
 
 @Suite struct FixtureDecodingTests {
     private func fixture() throws -> Data {

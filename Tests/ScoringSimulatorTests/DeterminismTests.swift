@@ -1,5 +1,5 @@
-@testable import ScoringSimulator
 import Testing
+@testable import ScoringSimulator
 
 @Suite struct DeterminismTests {
     @Test func faultSuffixes() {
@@ -13,6 +13,18 @@ import Testing
         #expect(Fault.of(msisdn: "4365012999940") == .omitRecord)
         #expect(Fault.of(msisdn: "436501234567") == nil)
         #expect(Fault.of(msisdn: "99991") == nil)
+    }
+
+    @Test func everyFaultsSuffixSelectsIt() {
+        var faults: [Fault] = [.omitRecord]
+        faults += (1...8).map { .numberScoringCode($0) }
+        faults += (1...9).map { .transient(failures: $0) }
+        faults += Fault.PhoneRiskFailure.allCases.map { .phoneRisk($0) }
+        faults += Fault.HTTPFault.allCases.map { .http($0) }
+        for fault in faults {
+            #expect(fault.suffix.count == 6)
+            #expect(Fault.of(msisdn: "4365012" + fault.suffix) == fault)
+        }
     }
 
     @Test func profilesAreDeterministicAndConsistent() throws {

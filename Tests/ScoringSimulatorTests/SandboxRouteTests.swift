@@ -1,10 +1,10 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 import ScoringAPI
-@testable import ScoringSimulator
 import Testing
+@testable import ScoringSimulator
 
 @Suite struct SandboxRouteTests {
     static let sandbox = ScoringSandboxConfiguration(port: 0, token: "tok", apiKey: "key")

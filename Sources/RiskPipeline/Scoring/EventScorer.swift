@@ -1,0 +1,181 @@
+import Foundation
+import IdempotencyStore
+import RiskEvents
+import ScoringAPI
+
+/// Scores one event: results already stored for its externalId first, then the providers for what is missing.
+///
+/// Both providers are called concurrently. Each success is saved in the idempotency store as soon as it
+/// arrives, so a retry, a duplicate or a replay never pays again for a call that already succeeded.
+/// Failures follow the error policy: retry with backoff, dead-letter, or pause (account-level).
+public struct EventScorer: Sendable {
+    /// What scoring one event came to.
+    public enum Outcome: Sendable {
+        /// Both providers answered (now or earlier); the raw JSON of each, whether phone risk was partial, and
+        /// whether both JSON objects come from answers parsed in this call (true) rather than from the store.
+        case scored(phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool, verified: Bool)
+        /// The externalId's scored event was committed before: produce nothing.
+        case alreadyEmitted
+        /// A provider failed for good: the event becomes a dead letter.
+        case deadLetter(DeadLetter)
+        /// A provider said the account cannot be served until someone acts: pause, do not dead-letter.
+        case accountLevel(source: ErrorSource, code: String, message: String)
+    }
+
+    /// The two provider calls; in production the ScoringAPI clients, in tests anything that behaves like them.
+    public struct Providers: Sendable {
+        /// Scores a number's risk for an event.
+        public var phoneRisk: @Sendable (PhoneRiskRequest) async throws -> PhoneRiskResult
+        /// Looks up one number's scoring record (through the batcher).
+        public var numberScoring: @Sendable (PhoneNumber) async throws -> NumberScoringRecord
+
+        /// Providers from two closures.
+        public init(
+            phoneRisk: @escaping @Sendable (PhoneRiskRequest) async throws -> PhoneRiskResult,
+            numberScoring: @escaping @Sendable (PhoneNumber) async throws -> NumberScoringRecord
+        ) {
+            self.phoneRisk = phoneRisk
+            self.numberScoring = numberScoring
+        }
+
+        /// The real clients: phone risk directly, number scoring through a batcher.
+        public static func clients<C: Clock>(phoneRisk: PhoneRiskClient, numberScoring: NumberScoringBatcher<C>) -> Providers
+        where C.Duration == Duration {
+            Providers(
+                phoneRisk: { request in try await phoneRisk.score(request) },
+                numberScoring: { number in try await numberScoring.lookup(number) }
+            )
+        }
+
+        /// The same providers, each call's duration recorded in `metrics`.
+        public func measured(by metrics: WorkerMetrics) -> Providers {
+            let phoneRisk = self.phoneRisk
+            let numberScoring = self.numberScoring
+            return Providers(
+                phoneRisk: { request in
+                    let start = ContinuousClock.now
+                    defer { metrics.providerRequest(.phoneRisk, duration: .now - start) }
+                    return try await phoneRisk(request)
+                },
+                numberScoring: { number in
+                    let start = ContinuousClock.now
+                    defer { metrics.providerRequest(.numberScoring, duration: .now - start) }
+                    return try await numberScoring(number)
+                }
+            )
+        }
+    }
+
+    /// One provider's result: raw JSON (from an answer parsed now, or from the store), or why there is none.
+    private enum Call: Sendable {
+        case done([UInt8], partial: Bool, fresh: Bool)
+        case failed(ErrorSource, code: String, message: String, attempts: Int, action: ErrorPolicy.Action)
+    }
+
+    private let providers: Providers
+    private let store: any IdempotencyStore
+    private let policy: ErrorPolicy
+    private let retry: RetrySchedule
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let now: @Sendable () -> Date
+    private let retried: @Sendable (ErrorSource) -> Void
+
+    /// A scorer over `providers` and `store`, retrying by `retry` and sleeping with `sleep`.
+    public init(
+        providers: Providers,
+        store: any IdempotencyStore,
+        policy: ErrorPolicy = .standard,
+        retry: RetrySchedule = .providerCalls,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        now: @escaping @Sendable () -> Date = Date.init,
+        retried: @escaping @Sendable (ErrorSource) -> Void = { _ in }
+    ) {
+        self.retried = retried
+        self.providers = providers
+        self.store = store
+        self.policy = policy
+        self.retry = retry
+        self.sleep = sleep
+        self.now = now
+    }
+
+    /// Scores `event`; throws only when the idempotency store fails (the caller retries the event later).
+    public func score(_ event: LifecycleEvent) async throws -> Outcome {
+        let stored = try await store.lookup(externalId: event.externalId)
+        if stored?.emitted == true { return .alreadyEmitted }
+        let request = PhoneRiskRequest(
+            phoneNumber: event.phoneNumber,
+            accountLifecycleEvent: event.accountLifecycleEvent,
+            externalId: event.externalId,
+            originatingIp: event.originatingIp,
+            deviceId: event.deviceId,
+            accountId: event.accountId,
+            emailAddress: event.emailAddress
+        )
+        async let phoneRisk: Call = {
+            if let json = stored?.phoneRisk { return .done(json, partial: stored?.partial ?? false, fresh: false) }
+            return try await call(.phoneRisk) {
+                let result = try await providers.phoneRisk(request)
+                let json = result.dataJSON
+                try await store.savePhoneRisk(externalId: event.externalId, json: json, partial: result.isPartial)
+                return (json, result.isPartial)
+            }
+        }()
+        async let numberScoring: Call = {
+            if let json = stored?.numberScoring { return .done(json, partial: false, fresh: false) }
+            return try await call(.numberScoring) {
+                let record = try await providers.numberScoring(event.phoneNumber)
+                let json = record.json
+                try await store.saveNumberScoring(externalId: event.externalId, json: json)
+                return (json, false)
+            }
+        }()
+        let (risk, scoring) = try await (phoneRisk, numberScoring)
+        switch (risk, scoring) {
+        case (.done(let riskJSON, let partial, let riskFresh), .done(let scoringJSON, _, let scoringFresh)):
+            return .scored(phoneRisk: riskJSON, numberScoring: scoringJSON, partial: partial, verified: riskFresh && scoringFresh)
+        default:
+            // Account-level first (nobody should act on the event meanwhile), then phone risk before number scoring.
+            let failures = [risk, scoring].compactMap { call -> (ErrorSource, String, String, Int, ErrorPolicy.Action)? in
+                if case .failed(let source, let code, let message, let attempts, let action) = call {
+                    return (source, code, message, attempts, action)
+                }
+                return nil
+            }
+            if let pause = failures.first(where: { $0.4 == .pause }) {
+                return .accountLevel(source: pause.0, code: pause.1, message: pause.2)
+            }
+            guard let failure = failures.first else { throw ScorerError.noOutcome }
+            return .deadLetter(DeadLetter(source: failure.0, code: failure.1, message: failure.2, attempts: failure.3, failedAt: now()))
+        }
+    }
+
+    /// Runs one provider call with retries by policy; store failures are thrown, provider failures returned.
+    private func call(_ source: ErrorSource, _ body: () async throws -> ([UInt8], Bool)) async throws -> Call {
+        var backoff = retry.start()
+        var attempts = 0
+        while true {
+            attempts += 1
+            let error: ScoringError
+            do {
+                let (json, partial) = try await body()
+                return .done(json, partial: partial, fresh: true)
+            } catch let scoringError as ScoringError {
+                error = scoringError
+            }
+            let action = policy.action(source: source, code: error.code)
+            if action == .retry, let delay = backoff.nextDelay(retryAfter: error.retryAfter) {
+                retried(source)
+                try await sleep(delay)
+                continue
+            }
+            return .failed(source, code: error.code, message: error.message, attempts: attempts, action: action == .retry ? .deadLetter : action)
+        }
+    }
+}
+
+/// A scorer failure that is not the provider's: the caller retries the event later.
+public enum ScorerError: Error, Sendable {
+    /// Neither provider produced a result nor a failure (cannot happen; kept so no path traps).
+    case noOutcome
+}

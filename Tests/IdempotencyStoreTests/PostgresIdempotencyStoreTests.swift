@@ -1,0 +1,81 @@
+import Foundation
+import PostgresNIO
+import PostgresTestSupport
+import Testing
+@testable import IdempotencyStore
+
+/// What only the PostgreSQL store does: instances starting together, sharing entries, failing clearly.
+@Suite("PostgresIdempotencyStore")
+struct PostgresIdempotencyStoreTests {
+    private func settings(database: String) async throws -> PostgresStoreSettings {
+        let server = try await PostgresServer.shared()
+        guard case .postgres(let settings) = try IdempotencyStoreLocation.parse(server.url(database: database) + "?sslmode=disable") else {
+            throw IdempotencyStoreError.unsupported("expected a postgres location")
+        }
+        return settings
+    }
+
+    @Test func instancesStartingAtOnceOnAnEmptyDatabaseAllSucceedAndShareEntries() async throws {
+        let server = try await PostgresServer.shared()
+        let settings = try await settings(database: try await server.createDatabase())
+        let stores = try await withThrowingTaskGroup(of: PostgresIdempotencyStore.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await PostgresIdempotencyStore.connect(settings: settings) }
+            }
+            var stores: [PostgresIdempotencyStore] = []
+            for try await store in group { stores.append(store) }
+            return stores
+        }
+        #expect(stores.count == 4)
+        try await stores[0].savePhoneRisk(externalId: "evt-1", json: Array("{\"x\":1}".utf8), partial: false)
+        try await stores[1].saveNumberScoring(externalId: "evt-1", json: Array("{\"y\":2}".utf8))
+        try await stores[2].markEmitted(externalIds: ["evt-1"])
+        let seen = try #require(try await stores[3].lookup(externalId: "evt-1"))
+        #expect(seen.isComplete)
+        #expect(seen.emitted)
+        for store in stores { try await store.close() }
+    }
+
+    @Test func entriesSurviveReconnecting() async throws {
+        let server = try await PostgresServer.shared()
+        let settings = try await settings(database: try await server.createDatabase())
+        let first = try await PostgresIdempotencyStore.connect(settings: settings)
+        try await first.savePhoneRisk(externalId: "evt-9", json: Array("{}".utf8), partial: true)
+        try await first.close()
+        let second = try await PostgresIdempotencyStore.connect(settings: settings)
+        #expect(try await second.lookup(externalId: "evt-9")?.partial == true)
+        try await second.close()
+    }
+
+    @Test func anUnreachableServerFailsWithinTheConnectTimeout() async throws {
+        var settings = PostgresStoreSettings(
+            host: "127.0.0.1", port: 1, username: "risk", password: "secret-password", database: "none", tls: .disable
+        )
+        settings.connectTimeout = .seconds(2)
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let store = try await PostgresIdempotencyStore.connect(settings: settings)
+            try await store.close()
+            Issue.record("connecting to port 1 succeeded")
+        } catch {
+            #expect(!"\(error)".contains("secret-password"))
+        }
+        // Bounded, not hanging: generous, as a loaded machine (parallel tests) slows even a refused connection.
+        #expect(clock.now - started < .seconds(30))
+    }
+
+    @Test func theTestServerIsARealPostgreSQL() async throws {
+        let server = try await PostgresServer.shared()
+        let connection = try await PostgresConnection.connect(
+            configuration: server.configuration(), id: 1, logger: Logger(label: "test")
+        )
+        var version = ""
+        for try await (text) in try await connection.query("SHOW server_version", logger: Logger(label: "test")).decode(String.self) {
+            version = text
+        }
+        try await connection.close()
+        #expect(!version.isEmpty)
+        #expect(server.host == "127.0.0.1")
+    }
+}

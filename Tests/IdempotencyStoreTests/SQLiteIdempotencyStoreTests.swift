@@ -1,0 +1,119 @@
+import FixtureTestSupport
+import Foundation
+import SQLiteNIO
+import Testing
+@testable import IdempotencyStore
+
+/// What only the SQLite store does: the file's settings, durability across reopening, schema versions.
+@Suite("SQLiteIdempotencyStore")
+struct SQLiteIdempotencyStoreTests {
+    @Test func entriesSurviveClosingAndReopeningTheFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("durable.sqlite")
+
+        let first = try await SQLiteIdempotencyStore.open(path: path)
+        try await first.savePhoneRisk(externalId: "evt-1", json: Array("{\"a\":1}".utf8), partial: true)
+        try await first.saveNumberScoring(externalId: "evt-1", json: Array("{\"b\":2}".utf8))
+        try await first.saveNumberScoring(externalId: "evt-2", json: Array("{\"c\":3}".utf8))
+        try await first.markEmitted(externalIds: ["evt-2"])
+        try await first.close()
+
+        let second = try await SQLiteIdempotencyStore.open(path: path)
+        let one = try #require(try await second.lookup(externalId: "evt-1"))
+        #expect(one.phoneRisk == Array("{\"a\":1}".utf8))
+        #expect(one.numberScoring == Array("{\"b\":2}".utf8))
+        #expect(one.partial)
+        #expect(!one.emitted)
+        #expect(try await second.lookup(externalId: "evt-2")?.emitted == true)
+        try await second.close()
+    }
+
+    @Test func theFileUsesWALAndRecordsItsSchemaVersion() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("settings.sqlite")
+        let store = try await SQLiteIdempotencyStore.open(path: path)
+        try await store.close()
+
+        let raw = try await SQLiteConnection.open(storage: .file(path: path))
+        let mode = try await raw.query("PRAGMA journal_mode").first?.columns.first?.data.string
+        let version = try await raw.query("PRAGMA user_version").first?.columns.first?.data.integer
+        try await raw.close()
+        #expect(mode == "wal")
+        #expect(version == SQLiteIdempotencyStore.schemaVersion)
+    }
+
+    @Test func aVersion1FileIsMigratedWithItsEntries() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("version1.sqlite")
+        // The version 1 schema, as the first releases wrote it, with two entries.
+        let raw = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await raw.query(
+            """
+            CREATE TABLE risk_idempotency (
+                external_id TEXT NOT NULL PRIMARY KEY, phone_risk BLOB, number_scoring BLOB,
+                partial INTEGER NOT NULL DEFAULT 0, emitted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """)
+        _ = try await raw.query("CREATE INDEX risk_idempotency_updated_at ON risk_idempotency (updated_at)")
+        _ = try await raw.query(
+            "INSERT INTO risk_idempotency VALUES ('evt-1', x'7B7D', NULL, 1, 0, 1750000000000), ('evt-2', x'7B7D', x'5B5D', 0, 1, 1750000001000)")
+        _ = try await raw.query("PRAGMA user_version = 1")
+        try await raw.close()
+
+        let store = try await SQLiteIdempotencyStore.open(path: path)
+        let one = try #require(try await store.lookup(externalId: "evt-1"))
+        #expect(one.phoneRisk == Array("{}".utf8) && one.numberScoring == nil && one.partial && !one.emitted)
+        #expect(one.updatedAt == Date(timeIntervalSince1970: 1_750_000_000))
+        let two = try #require(try await store.lookup(externalId: "evt-2"))
+        #expect(two.numberScoring == Array("[]".utf8) && two.emitted)
+        // Writes and the retention purge work on the migrated table.
+        try await store.saveNumberScoring(externalId: "evt-1", json: Array("{}".utf8))
+        #expect(try await store.lookup(externalId: "evt-1")?.isComplete == true)
+        #expect(try await store.purgeExpired(olderThan: Date(timeIntervalSince1970: 1_750_000_000.5)) == 0)
+        #expect(try await store.purgeExpired(olderThan: Date(timeIntervalSince1970: 1_750_000_001.5)) == 1)
+        try await store.close()
+
+        let check = try await SQLiteConnection.open(storage: .file(path: path))
+        let version = try await check.query("PRAGMA user_version").first?.columns.first?.data.integer
+        let tables = try await check.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'").compactMap { $0.column("name")?.string }
+        try await check.close()
+        #expect(version == 2)
+        #expect(tables == ["risk_idempotency"])
+    }
+
+    @Test func aFileFromANewerSchemaVersionIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("newer.sqlite")
+        let raw = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await raw.query("PRAGMA user_version = 99")
+        try await raw.close()
+
+        await #expect(throws: IdempotencyStoreError.self) {
+            _ = try await SQLiteIdempotencyStore.open(path: path)
+        }
+    }
+
+    @Test func twoStoresOnOneFileShareTheEntries() async throws {
+        // Two connections (as after a restart that overlaps the old process' exit) see each other's commits.
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("shared.sqlite")
+        async let openA = SQLiteIdempotencyStore.open(path: path)
+        async let openB = SQLiteIdempotencyStore.open(path: path)
+        let (a, b) = try await (openA, openB)
+        try await a.savePhoneRisk(externalId: "evt-1", json: Array("{}".utf8), partial: false)
+        #expect(try await b.lookup(externalId: "evt-1")?.phoneRisk == Array("{}".utf8))
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test func openingInAMissingDirectoryFails() async throws {
+        await #expect(throws: (any Error).self) {
+            _ = try await SQLiteIdempotencyStore.open(path: "/nonexistent-\(UUID().uuidString)/store.sqlite")
+        }
+    }
+}
