@@ -52,24 +52,22 @@ struct RunCommand: AsyncParsableCommand {
         }
         let providers = ProviderConnections(settings: settings.providers, poolSize: settings.maxInFlight + 16)
         let metrics = WorkerMetrics()
-        let health = WorkerHealth()
+        let retries = RetryTable(providerCalls: settings.retry)
+        let providerHealth = ProviderHealth(probes: retries.pauseProbes, metrics: metrics, logger: logger)
+        let health = WorkerHealth(providers: providerHealth)
+        let emitted = EmittedIDs(store: store, logger: logger)
         let batcher = NumberScoringBatcher(client: providers.numberScoring)
         let scorer = EventScorer(
             providers: EventScorer.Providers.clients(phoneRisk: providers.phoneRisk, numberScoring: batcher).measured(by: metrics),
             store: store,
+            emitted: emitted,
             policy: settings.errorPolicy,
-            retry: settings.retry,
+            retry: retries.providerCalls,
             retried: { metrics.retried($0) }
         )
-        let pause = ProviderPause(onChange: { reason in
-            health.setPauseReason(reason)
-            metrics.paused.record(reason == nil ? 0 : 1)
-            if let reason {
-                logger.warning("account-level provider error: pausing consumption and probing", metadata: ["reason": "\(reason)"])
-            }
-        })
         let worker = ScoringWorker(
-            settings: settings.worker, scorer: scorer, pause: pause, store: store, metrics: metrics, health: health, logger: logger)
+            settings: settings.worker, scorer: scorer, providers: providerHealth, emitted: emitted, retries: retries,
+            metrics: metrics, health: health, logger: logger)
         let retention = IdempotencyRetention(store: store, clock: ContinuousClock(), logger: logger)
         let endpoints = HealthEndpoints(registry: registry, health: health).application(port: settings.metricsPort, logger: logger)
         // Shutdown runs in reverse order: the worker drains first, the endpoints answer until the end.

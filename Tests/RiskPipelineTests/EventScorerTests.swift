@@ -38,6 +38,7 @@ struct EventScorerTests {
                 let scorer = EventScorer(
                     providers: .clients(phoneRisk: phoneRisk, numberScoring: batcher),
                     store: store,
+                    emitted: EmittedIDs(store: store, logger: logger),
                     sleep: { duration in slept.delays.withLock { $0.append(duration) } }
                 )
                 try await body(scorer, sandbox, store, slept)

@@ -1,5 +1,4 @@
 import DequeModule
-import IdempotencyStore
 import Kafka
 import Logging
 import RiskEvents
@@ -7,11 +6,11 @@ import Synchronization
 
 /// Produces released outputs and commits the consumed offsets behind them: in exactly-once mode outputs, dead
 /// letters and offsets go in one transaction per cycle; in at-least-once mode offsets are committed after the
-/// outputs' delivery reports. Then the externalIds emitted are marked in the idempotency store.
+/// outputs' delivery reports. Then the externalIds emitted are recorded in ``EmittedIDs``.
 ///
 /// Batches are submitted synchronously (so each partition's order is kept) and emitted by one loop, ``run()``:
 /// whatever arrives while a cycle commits goes in the next cycle. A scored event whose externalId was emitted
-/// before by this process (or earlier in the same cycle) is dropped and counted as a duplicate.
+/// before (or earlier in the same cycle) is dropped and counted as a duplicate.
 public final class OutputEmitter: Sendable {
     /// Why emitting stopped: the session must restart from the committed offsets, or the worker must stop.
     public enum Failure: Error, Sendable, CustomStringConvertible {
@@ -29,91 +28,88 @@ public final class OutputEmitter: Sendable {
         }
     }
 
-    private struct State {
-        var queue: Deque<EmitBatch> = []
-        var submitted: UInt64 = 0
-        var completed: UInt64 = 0
-        var stopped = false
-    }
-
-    private let producer: KafkaProducer
-    private let consumer: KafkaConsumer
+    private let sink: any OutputSink
     private let delivery: Delivery
-    private let store: any IdempotencyStore
+    private let emitted: EmittedIDs
     private let metrics: WorkerMetrics
     private let logger: Logger
-    private let rememberedLimit: Int
-    private let state = Mutex(State())
+    private let commitRetry: RetrySchedule
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let state = Mutex(EmitterQueue())
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
-    /// An emitter producing with `producer` (transactional in exactly-once mode) for `consumer`'s group.
+    /// An emitter producing through `sink` (transactional in exactly-once mode), retrying retriable commits by
+    /// `commitRetry` and sleeping with `sleep`.
     public init(
-        producer: KafkaProducer,
-        consumer: KafkaConsumer,
+        sink: any OutputSink,
         delivery: Delivery,
-        store: any IdempotencyStore,
+        emitted: EmittedIDs,
         metrics: WorkerMetrics,
         logger: Logger,
-        rememberedLimit: Int = 100_000
+        commitRetry: RetrySchedule = RetryTable.standard.transactionCommits,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
-        self.producer = producer
-        self.consumer = consumer
+        self.sink = sink
         self.delivery = delivery
-        self.store = store
+        self.emitted = emitted
         self.metrics = metrics
         self.logger = logger
-        self.rememberedLimit = rememberedLimit
+        self.commitRetry = commitRetry
+        self.sleep = sleep
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Queues a partition's released outputs; the next cycle emits them.
     public func submit(_ batch: EmitBatch) {
-        state.withLock {
-            $0.queue.append(batch)
-            $0.submitted += 1
-        }
+        state.withLock { $0.submit(batch) }
         wake.yield()
     }
 
     /// Returns once everything submitted before the call is committed (or dropped by a failed cycle), or the
     /// emitter has stopped.
     public func flush() async {
-        let target = state.withLock { $0.submitted }
-        while true {
-            let (completed, stopped) = state.withLock { ($0.completed, $0.stopped) }
-            if completed >= target || stopped { return }
-            try? await Task.sleep(for: .milliseconds(2))
-            if Task.isCancelled { return }
+        let id = state.withLock { $0.nextFlushID() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { $0.flush(id, continuation) }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.cancelFlush(id) }?.resume()
         }
     }
 
     /// Ends ``run()`` after its current cycle.
     public func stop() {
-        state.withLock { $0.stopped = true }
+        let waiting = state.withLock { $0.stop() }
+        for continuation in waiting { continuation.resume() }
         wake.finish()
     }
 
     /// Emits submitted batches until stopped; throws ``Failure`` when the session cannot go on.
     public func run() async throws {
-        defer { state.withLock { $0.stopped = true } }
-        var remembered = RememberedIDs(limit: rememberedLimit)
+        defer {
+            let waiting = state.withLock { $0.stop() }
+            for continuation in waiting { continuation.resume() }
+        }
         for await _ in wakeups {
             while true {
-                let (batches, count) = state.withLock { state -> ([EmitBatch], UInt64) in
-                    let batches = Array(state.queue)
-                    state.queue.removeAll()
-                    return (batches, UInt64(batches.count))
-                }
+                let batches = state.withLock { $0.take() }
                 if batches.isEmpty { break }
-                defer { state.withLock { $0.completed += count } }
-                try await emit(batches, remembered: &remembered)
+                do {
+                    try await emit(batches)
+                } catch {
+                    for continuation in state.withLock({ $0.completed(batches.count) }) { continuation.resume() }
+                    throw error
+                }
+                for continuation in state.withLock({ $0.completed(batches.count) }) { continuation.resume() }
             }
         }
     }
 
-    /// One cycle: produce, commit, mark emitted, count.
-    private func emit(_ batches: [EmitBatch], remembered: inout RememberedIDs) async throws {
+    /// One cycle: produce, commit, record emitted, count.
+    private func emit(_ batches: [EmitBatch]) async throws {
         var records: [ProducerRecord] = []
         var emittedIDs: [String] = []
         var cycleIDs: Set<String> = []
@@ -124,7 +120,7 @@ public final class OutputEmitter: Sendable {
             for output in batch.outputs {
                 switch output {
                 case .scored(let record, let externalId):
-                    if remembered.contains(externalId) || !cycleIDs.insert(externalId).inserted {
+                    if emitted.contains(externalId) || !cycleIDs.insert(externalId).inserted {
                         duplicates += 1
                     } else {
                         records.append(record)
@@ -152,33 +148,24 @@ public final class OutputEmitter: Sendable {
         metrics.duplicates.increment(by: duplicates)
         for (source, code) in deadLetters { metrics.deadLettered(source: source, code: code) }
         metrics.transaction(committed: true)
-        for id in emittedIDs { remembered.insert(id) }
-        if !emittedIDs.isEmpty {
-            do {
-                try await store.markEmitted(externalIds: emittedIDs)
-            } catch {
-                // Not fatal: the offsets are committed, so these records are not read again; a later duplicate
-                // of one of these externalIds would be produced again from the stored results (no paid call).
-                logger.warning("could not mark scored events as emitted", metadata: ["error": "\(error)", "count": "\(emittedIDs.count)"])
-            }
-        }
+        await emitted.record(emittedIDs)
     }
 
     private func emitInTransaction(_ records: [ProducerRecord], offsets: [TopicPartitionOffset]) async throws {
         do {
-            try producer.beginTransaction()
-            let results = try await producer.send(records)
+            try sink.beginTransaction()
+            let results = try await sink.send(records)
             for result in results {
                 if case .failure(let error) = result { throw error }
             }
-            try await producer.sendOffsetsToTransaction(offsets, groupMetadata: try consumer.groupMetadata())
+            try await sink.sendOffsetsToTransaction(offsets)
             try await commitTransaction()
         } catch let error as KafkaError {
             if error.isFatal || error.isFenced { throw Failure.fatal(error) }
             logger.warning("aborting the transaction", metadata: ["error": "\(error)", "records": "\(records.count)"])
             metrics.transaction(committed: false)
             do {
-                try await producer.abortTransaction()
+                try await sink.abortTransaction()
             } catch let abortError as KafkaError {
                 throw Failure.fatal(abortError)
             }
@@ -186,16 +173,17 @@ public final class OutputEmitter: Sendable {
         }
     }
 
-    /// Commits, trying again when librdkafka says the commit itself may be retried.
+    /// Commits, trying again by the commit schedule when librdkafka says the commit itself may be retried.
     private func commitTransaction() async throws {
-        var attempt = 0
+        var backoff = commitRetry.start()
         while true {
-            attempt += 1
             do {
-                try await producer.commitTransaction()
+                try await sink.commitTransaction()
                 return
-            } catch let error as KafkaError where error.isRetriable && !error.requiresTransactionAbort && attempt < 5 {
-                logger.info("retrying the transaction commit", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+            } catch let error as KafkaError where error.isRetriable && !error.requiresTransactionAbort {
+                guard let delay = backoff.nextDelay() else { throw error }
+                logger.info("retrying the transaction commit", metadata: ["error": "\(error)", "attempt": "\(backoff.failedAttempts)"])
+                try? await sleep(delay)
             }
         }
     }
@@ -203,7 +191,7 @@ public final class OutputEmitter: Sendable {
     private func emitThenCommit(_ records: [ProducerRecord], offsets: [TopicPartitionOffset]) async throws {
         let results: [Result<DeliveryReport, KafkaError>]
         do {
-            results = try await producer.send(records)
+            results = try await sink.send(records)
         } catch let error as KafkaError {
             throw Failure.fatal(error)
         }
@@ -214,7 +202,7 @@ public final class OutputEmitter: Sendable {
             }
         }
         do {
-            try await consumer.commit(offsets)
+            try await sink.commitOffsets(offsets)
         } catch {
             // The records are delivered; the next owner of these partitions reads them again (at least once).
             logger.warning("could not commit offsets", metadata: ["error": "\(error)"])
@@ -222,21 +210,58 @@ public final class OutputEmitter: Sendable {
     }
 }
 
-/// The externalIds this process emitted most recently, oldest forgotten first.
-struct RememberedIDs {
-    private var order: Deque<String> = []
-    private var members: Set<String> = []
-    let limit: Int
+/// The emitter's queue as a value: batches waiting for the next cycle, and the flushes waiting for cycles to end.
+struct EmitterQueue {
+    private var queue: Deque<EmitBatch> = []
+    private var submitted: UInt64 = 0
+    private var completedCount: UInt64 = 0
+    private var stopped = false
+    private var nextFlush: UInt64 = 0
+    /// Flushes waiting, each until `completedCount` reaches its target.
+    private var flushes: [UInt64: (target: UInt64, continuation: CheckedContinuation<Void, Never>)] = [:]
 
-    init(limit: Int) {
-        self.limit = max(limit, 1)
+    mutating func submit(_ batch: EmitBatch) {
+        queue.append(batch)
+        submitted += 1
     }
 
-    func contains(_ id: String) -> Bool { members.contains(id) }
+    /// Everything queued, for one cycle.
+    mutating func take() -> [EmitBatch] {
+        let batches = Array(queue)
+        queue.removeAll()
+        return batches
+    }
 
-    mutating func insert(_ id: String) {
-        guard members.insert(id).inserted else { return }
-        order.append(id)
-        if order.count > limit, let oldest = order.popFirst() { members.remove(oldest) }
+    mutating func nextFlushID() -> UInt64 {
+        nextFlush += 1
+        return nextFlush
+    }
+
+    /// Waits `continuation` for what is submitted now; true when it is done already (the caller resumes it).
+    mutating func flush(_ id: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
+        if completedCount >= submitted || stopped { return true }
+        flushes[id] = (submitted, continuation)
+        return false
+    }
+
+    /// A flush whose task was cancelled, if it still waits.
+    mutating func cancelFlush(_ id: UInt64) -> CheckedContinuation<Void, Never>? {
+        flushes.removeValue(forKey: id)?.continuation
+    }
+
+    /// A cycle of `count` batches ended (committed or failed); returns the flushes now done.
+    mutating func completed(_ count: Int) -> [CheckedContinuation<Void, Never>] {
+        completedCount += UInt64(count)
+        let done = flushes.filter { $0.value.target <= completedCount }
+        for id in done.keys { flushes.removeValue(forKey: id) }
+        return done.values.map(\.continuation)
+    }
+
+    /// No cycle runs any more; returns every flush waiting.
+    mutating func stop() -> [CheckedContinuation<Void, Never>] {
+        stopped = true
+        let all = flushes.values.map(\.continuation)
+        flushes.removeAll()
+        return all
     }
 }

@@ -97,9 +97,11 @@ public struct PartitionSequencer<Output> {
     /// Changes at every ``abandon()``; tag work with it to recognise late finishes of abandoned work.
     public private(set) var generation: UInt64 = 0
 
-    /// An empty sequencer; `committedOffset` (the partition's committed position, if known) is the initial committable offset.
-    public init(committedOffset: Int64? = nil) {
+    /// An empty sequencer; `committedOffset` (the partition's committed position, if known) is the initial committable
+    /// offset, and `generation` the first generation (a partition owned again must not reuse an earlier one).
+    public init(committedOffset: Int64? = nil, generation: UInt64 = 0) {
         committableOffset = committedOffset
+        self.generation = generation
     }
 
     /// Records enqueued and not yet released (waiting, running, or finished behind an unfinished one).

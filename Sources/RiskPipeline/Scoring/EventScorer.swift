@@ -74,16 +74,18 @@ public struct EventScorer: Sendable {
 
     private let providers: Providers
     private let store: any IdempotencyStore
+    private let emitted: EmittedIDs
     private let policy: ErrorPolicy
     private let retry: RetrySchedule
     private let sleep: @Sendable (Duration) async throws -> Void
     private let now: @Sendable () -> Date
     private let retried: @Sendable (ErrorSource) -> Void
 
-    /// A scorer over `providers` and `store`, retrying by `retry` and sleeping with `sleep`.
+    /// A scorer over `providers` and `store`, asking `emitted` before paying, retrying by `retry` and sleeping with `sleep`.
     public init(
         providers: Providers,
         store: any IdempotencyStore,
+        emitted: EmittedIDs,
         policy: ErrorPolicy = .standard,
         retry: RetrySchedule = .providerCalls,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
@@ -93,6 +95,7 @@ public struct EventScorer: Sendable {
         self.retried = retried
         self.providers = providers
         self.store = store
+        self.emitted = emitted
         self.policy = policy
         self.retry = retry
         self.sleep = sleep
@@ -102,7 +105,7 @@ public struct EventScorer: Sendable {
     /// Scores `event`; throws only when the idempotency store fails (the caller retries the event later).
     public func score(_ event: LifecycleEvent) async throws -> Outcome {
         let stored = try await store.lookup(externalId: event.externalId)
-        if stored?.emitted == true { return .alreadyEmitted }
+        if emitted.contains(event.externalId, storedAsEmitted: stored?.emitted == true) { return .alreadyEmitted }
         let request = PhoneRiskRequest(
             phoneNumber: event.phoneNumber,
             accountLifecycleEvent: event.accountLifecycleEvent,

@@ -1,8 +1,6 @@
 import Foundation
-import IdempotencyStore
 import Kafka
 import Logging
-import RiskEvents
 import ServiceLifecycle
 
 /// `risk-worker run`: consumes lifecycle events, scores them, and emits scored events and dead letters, until
@@ -15,28 +13,30 @@ public struct ScoringWorker: Service {
     /// The configuration used (topics, Kafka, delivery, in-flight limit, drain timeout).
     public let settings: WorkerConfiguration
     private let scorer: EventScorer
-    private let pause: ProviderPause
-    private let store: any IdempotencyStore
+    private let providers: ProviderHealth
+    private let emitted: EmittedIDs
+    private let retries: RetryTable
     private let metrics: WorkerMetrics
     private let health: WorkerHealth
     private let logger: Logger
-    private let encoder = ScoredEventEncoder()
-    private let locks = ExternalIdLock()
 
-    /// A worker for `settings`, scoring with `scorer` and its `store`, pausing through `pause`.
+    /// A worker for `settings`, scoring with `scorer`, waiting on `providers`, deduplicating by `emitted`, retrying
+    /// by `retries`.
     public init(
         settings: WorkerConfiguration,
         scorer: EventScorer,
-        pause: ProviderPause,
-        store: any IdempotencyStore,
+        providers: ProviderHealth,
+        emitted: EmittedIDs,
+        retries: RetryTable = .standard,
         metrics: WorkerMetrics = WorkerMetrics(),
         health: WorkerHealth,
         logger: Logger
     ) {
         self.settings = settings
         self.scorer = scorer
-        self.pause = pause
-        self.store = store
+        self.providers = providers
+        self.emitted = emitted
+        self.retries = retries
         self.metrics = metrics
         self.health = health
         self.logger = logger
@@ -81,18 +81,30 @@ public struct ScoringWorker: Service {
         "enable.auto.offset.store", "fetch.queue.backoff.ms", "fetch.wait.max.ms", "auto.commit.interval.ms", "group.protocol",
     ]
 
-    /// Runs sessions until a graceful shutdown, restarting one that must start again from the committed offsets.
+    /// Runs sessions until a graceful shutdown, restarting one that must start again from the committed offsets
+    /// after a backoff delay (by the retry table; it starts over after a session that lasted a while).
     public func run() async throws {
         health.setRunning(true)
         defer { health.setRunning(false) }
         logger.info("worker starting", metadata: ["settings": "\(settings)"])
+        var backoff = retries.sessionRestarts.start()
         while true {
+            let started = ContinuousClock.now
             do {
                 try await runSession()
                 logger.info("worker stopped")
                 return
             } catch OutputEmitter.Failure.restartFromCommitted(let error) {
-                logger.warning("session ended, starting again from the committed offsets", metadata: ["error": "\(error)"])
+                if ContinuousClock.now - started >= RetryTable.sessionRestartReset { backoff.reset() }
+                let delay = backoff.nextDelay() ?? retries.sessionRestarts.cap
+                logger.warning(
+                    "session ended, starting again from the committed offsets",
+                    metadata: ["error": "\(error)", "delay": "\(delay)"])
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    return  // cancelled while waiting: nothing is in flight
+                }
             }
         }
     }
@@ -128,28 +140,59 @@ public struct ScoringWorker: Service {
         await producer.close()
     }
 
+    /// The concurrent parts of a session, each tagged so that the first to end is known.
+    private enum SessionPart: String, Sendable {
+        case emitter, processing, lag, providerHealth, events
+    }
+
+    /// A session part that ended before the consumer's events: a failure of the session, not a shutdown.
+    struct SessionPartEnded: Error, CustomStringConvertible {
+        let part: String
+        var description: String { "the session's \(part) ended before a shutdown" }
+    }
+
     private func runPipeline(consumer: KafkaConsumer, producer: KafkaProducer) async throws {
         let emitter = OutputEmitter(
-            producer: producer, consumer: consumer, delivery: settings.delivery, store: store, metrics: metrics, logger: logger)
+            sink: KafkaOutputSink(producer: producer, consumer: consumer), delivery: settings.delivery, emitted: emitted,
+            metrics: metrics, logger: logger, commitRetry: retries.transactionCommits)
+        let processor = RecordProcessor(
+            scorer: scorer, providers: providers, outputTopic: settings.outputTopic, deadLetterTopic: settings.deadLetterTopic,
+            storeRetry: retries.storeFailures, logger: logger)
         let (works, workQueue) = AsyncStream.makeStream(of: Work.self)
         let coordinator = WorkerCoordinator(
-            consumer: consumer, emitter: emitter, maxInFlight: settings.maxInFlight, metrics: metrics, logger: logger,
+            flow: consumer, emitter: emitter, maxInFlight: settings.maxInFlight, metrics: metrics, logger: logger,
             start: { workQueue.yield($0) }
         )
         try consumer.subscribe(topics: [settings.inputTopic])
         health.setConsuming(true)
         let revocationBound = settings.drainTimeout
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await emitter.run() }
+        let providers = self.providers
+        try await withThrowingTaskGroup(of: SessionPart.self) { group in
+            group.addTask {
+                try await emitter.run()
+                return .emitter
+            }
             group.addTask {
                 await withDiscardingTaskGroup { running in
                     for await work in works {
-                        running.addTask { await process(work, coordinator: coordinator) }
+                        running.addTask {
+                            if let output = await processor.process(work) { await coordinator.finished(work, output: output) }
+                        }
                     }
                     running.cancelAll()
                 }
+                return .processing
             }
-            group.addTask { await reportLag(consumer: consumer, coordinator: coordinator) }
+            group.addTask {
+                await reportLag(consumer: consumer, coordinator: coordinator)
+                return .lag
+            }
+            group.addTask {
+                for await paused in await providers.pauses() {
+                    await coordinator.setProvidersPaused(paused)
+                }
+                return .providerHealth
+            }
             group.addTask {
                 do {
                     try await cancelWhenGracefulShutdown {
@@ -169,9 +212,14 @@ public struct ScoringWorker: Service {
                 } catch is CancellationError {
                     // Graceful shutdown: fall through to the drain.
                 }
+                return .events
             }
-            // The first task to end is the event loop (shutdown); any other ending first is a failure.
-            try await group.next()
+            // The consumer's events end at a shutdown; any other part ending first is a failure.
+            let first = try await group.next()
+            if let first, first != .events {
+                group.cancelAll()
+                throw SessionPartEnded(part: first.rawValue)
+            }
             let inFlight = await coordinator.inFlightCount
             logger.info("shutting down: draining work in flight", metadata: ["inFlight": "\(inFlight)"])
             let drained = await coordinator.drain(until: .now + settings.drainTimeout)
@@ -184,91 +232,6 @@ public struct ScoringWorker: Service {
             emitter.stop()
             group.cancelAll()
             try await group.waitForAll()
-        }
-    }
-
-    /// Processes one record: validation, scoring (one event per externalId at a time), output.
-    private func process(_ work: Work, coordinator: WorkerCoordinator) async {
-        let record = work.record
-        let output: WorkOutput
-        do {
-            let event = try LifecycleEvent.decode(value: record.value)
-            do {
-                output = try await score(event, work: work, coordinator: coordinator)
-            } catch {
-                return  // cancelled: abandoned, never committed
-            }
-        } catch {
-            let deadLetter = DeadLetter(error, failedAt: Date())
-            logger.info("invalid event", metadata: ["code": "\(error.code)", "partition": "\(record.partition)", "offset": "\(record.offset)"])
-            output = .deadLetter(deadLetter.record(for: record, topic: settings.deadLetterTopic), source: .validation, code: error.code)
-        }
-        await coordinator.finished(work, output: output)
-    }
-
-    private func score(_ event: LifecycleEvent, work: Work, coordinator: WorkerCoordinator) async throws -> WorkOutput {
-        try await locks.acquire(event.externalId)
-        do {
-            let output = try await scoreHoldingLock(event, work: work, coordinator: coordinator)
-            await locks.release(event.externalId)
-            return output
-        } catch {
-            await locks.release(event.externalId)
-            throw error
-        }
-    }
-
-    private func scoreHoldingLock(_ event: LifecycleEvent, work: Work, coordinator: WorkerCoordinator) async throws -> WorkOutput {
-        var storeBackoff = RetrySchedule.pauseProbes.start()
-        var retryingAfterPause = false
-        while true {
-            // Work that met the pause itself goes on when `failed` returns (its probe, or the pause's end).
-            if !retryingAfterPause { try await pause.waitUntilOpen() }
-            retryingAfterPause = false
-            let outcome: EventScorer.Outcome
-            do {
-                outcome = try await scorer.score(event)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                logger.error("idempotency store failed; retrying the event", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: storeBackoff.nextDelay() ?? .seconds(60))
-                continue
-            }
-            if case .accountLevel = outcome {} else if await pause.succeeded() {
-                logger.info("providers answer again: resuming consumption")
-                await coordinator.setAccountPaused(false)
-            }
-            switch outcome {
-            case .accountLevel(let source, let code, let message):
-                await coordinator.setAccountPaused(true)
-                try await pause.failed(ProviderPause.Reason(source: source, code: code, message: message), by: work.id)
-                retryingAfterPause = true
-                continue
-            case .scored(let phoneRisk, let numberScoring, let partial, let verified):
-                do {
-                    let value = try encoder.encode(
-                        event, phoneRisk: phoneRisk, numberScoring: numberScoring, partial: partial, verified: verified)
-                    let record = ScoredEventEncoder.record(for: work.record, value: value, topic: settings.outputTopic)
-                    return .scored(record, externalId: event.externalId)
-                } catch {
-                    let source: ErrorSource = error.member == "phoneRisk" ? .phoneRisk : .numberScoring
-                    let deadLetter = DeadLetter(
-                        source: source, code: "invalid-response", message: error.description, attempts: 1, failedAt: Date())
-                    return .deadLetter(deadLetter.record(for: work.record, topic: settings.deadLetterTopic), source: source, code: "invalid-response")
-                }
-            case .alreadyEmitted:
-                return .duplicate
-            case .deadLetter(let deadLetter):
-                logger.info(
-                    "dead-lettering an event",
-                    metadata: [
-                        "source": "\(deadLetter.source.rawValue)", "code": "\(deadLetter.code)",
-                        "phone": "\(event.phoneNumber.masked)", "attempts": "\(deadLetter.attempts)",
-                    ])
-                return .deadLetter(
-                    deadLetter.record(for: work.record, topic: settings.deadLetterTopic), source: deadLetter.source, code: deadLetter.code)
-            }
         }
     }
 

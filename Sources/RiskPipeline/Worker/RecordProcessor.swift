@@ -1,0 +1,106 @@
+import Foundation
+import Kafka
+import Logging
+import RiskEvents
+
+/// What one input record comes to: decoding and validation, then scoring (one event per externalId at a time within
+/// the process, waiting while the providers are paused, retrying store failures), then the output to emit. It never
+/// calls back into the coordinator: the session hands the output on.
+struct RecordProcessor: Sendable {
+    let scorer: EventScorer
+    let providers: ProviderHealth
+    let locks: ExternalIdLock
+    let outputTopic: String
+    let deadLetterTopic: String
+    let storeRetry: RetrySchedule
+    let logger: Logger
+    private let encoder = ScoredEventEncoder()
+
+    /// A processor scoring with `scorer`, asking `providers` before calls.
+    init(
+        scorer: EventScorer,
+        providers: ProviderHealth,
+        outputTopic: String,
+        deadLetterTopic: String,
+        storeRetry: RetrySchedule,
+        logger: Logger
+    ) {
+        self.scorer = scorer
+        self.providers = providers
+        self.locks = ExternalIdLock()
+        self.outputTopic = outputTopic
+        self.deadLetterTopic = deadLetterTopic
+        self.storeRetry = storeRetry
+        self.logger = logger
+    }
+
+    /// The output of `work`'s record, or nil when the task was cancelled (the record is abandoned, never committed).
+    func process(_ work: Work) async -> WorkOutput? {
+        let record = work.record
+        let event: LifecycleEvent
+        do {
+            event = try LifecycleEvent.decode(value: record.value)
+        } catch {
+            let deadLetter = DeadLetter(error, failedAt: Date())
+            logger.info("invalid event", metadata: ["code": "\(error.code)", "partition": "\(record.partition)", "offset": "\(record.offset)"])
+            return .deadLetter(deadLetter.record(for: record, topic: deadLetterTopic), source: .validation, code: error.code)
+        }
+        do {
+            try await locks.acquire(event.externalId)
+        } catch {
+            return nil
+        }
+        let output = try? await scoreHoldingLock(event, work: work)
+        await locks.release(event.externalId)
+        return output
+    }
+
+    private func scoreHoldingLock(_ event: LifecycleEvent, work: Work) async throws -> WorkOutput {
+        var storeBackoff = storeRetry.start()
+        var retryingAfterPause = false
+        while true {
+            // Work that met the pause itself goes on when `failed` returns (its probe, or the pause's end).
+            if !retryingAfterPause { try await providers.waitUntilOpen() }
+            retryingAfterPause = false
+            let outcome: EventScorer.Outcome
+            do {
+                outcome = try await scorer.score(event)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.error("idempotency store failed; retrying the event", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: storeBackoff.nextDelay() ?? storeRetry.cap)
+                continue
+            }
+            if case .accountLevel = outcome {} else { await providers.succeeded() }
+            switch outcome {
+            case .accountLevel(let source, let code, let message):
+                try await providers.failed(source, code: code, message: message, by: work.id)
+                retryingAfterPause = true
+                continue
+            case .scored(let phoneRisk, let numberScoring, let partial, let verified):
+                do {
+                    let value = try encoder.encode(
+                        event, phoneRisk: phoneRisk, numberScoring: numberScoring, partial: partial, verified: verified)
+                    return .scored(ScoredEventEncoder.record(for: work.record, value: value, topic: outputTopic), externalId: event.externalId)
+                } catch {
+                    let source: ErrorSource = error.member == "phoneRisk" ? .phoneRisk : .numberScoring
+                    let deadLetter = DeadLetter(
+                        source: source, code: "invalid-response", message: error.description, attempts: 1, failedAt: Date())
+                    return .deadLetter(deadLetter.record(for: work.record, topic: deadLetterTopic), source: source, code: "invalid-response")
+                }
+            case .alreadyEmitted:
+                return .duplicate
+            case .deadLetter(let deadLetter):
+                logger.info(
+                    "dead-lettering an event",
+                    metadata: [
+                        "source": "\(deadLetter.source.rawValue)", "code": "\(deadLetter.code)",
+                        "phone": "\(event.phoneNumber.masked)", "attempts": "\(deadLetter.attempts)",
+                    ])
+                return .deadLetter(
+                    deadLetter.record(for: work.record, topic: deadLetterTopic), source: deadLetter.source, code: deadLetter.code)
+            }
+        }
+    }
+}
