@@ -29,4 +29,11 @@ public struct DeliveryReport: Sendable, Hashable {
     public var partition: Int32
     /// The record's offset, or -1 when the broker did not say (as for acks=0).
     public var offset: Int64
+
+    /// A report of a record stored at `offset` of `topic`'s `partition`.
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
 }

@@ -125,3 +125,25 @@ struct RetryScheduleTests {
         #expect(RetrySchedule(base: .seconds(1), cap: .seconds(60), maxAttempts: nil, jitter: .none).exponentialDelay(afterAttempt: 10_000) == .seconds(60))
     }
 }
+
+@Suite struct RetryTableTests {
+    @Test func sessionRestartsAndStoreFailuresNeverSpinAndNeverGiveUp() {
+        var generator = SplitMix64(seed: 5)
+        for schedule in [RetryTable.standard.sessionRestarts, RetryTable.standard.storeFailures, RetryTable.standard.pauseProbes] {
+            var backoff = schedule.start()
+            for _ in 0..<200 {
+                let delay = backoff.nextDelay(using: &generator)
+                #expect(delay != nil)
+                #expect((delay ?? .zero) >= schedule.base / 2, "equal jitter keeps at least half the base delay")
+            }
+        }
+    }
+
+    @Test func transactionCommitsGiveUpAfterFiveAttempts() {
+        var backoff = RetryTable.standard.transactionCommits.start()
+        var delays = 0
+        while backoff.nextDelay() != nil { delays += 1 }
+        #expect(delays == 4)
+        #expect(backoff.failedAttempts == 5)
+    }
+}

@@ -62,6 +62,8 @@ public actor WorkerCoordinator {
     public var unreleasedCount: Int { state.unreleased }
     /// The partitions owned.
     public var ownedPartitions: [TopicPartition] { state.ownedPartitions }
+    /// Revocations and drains waiting for work to finish.
+    var waitingCount: Int { waiters.count }
 
     /// Takes records from the consumer: they start as slots free up; the consumer pauses while many of them wait
     /// (see ``Backpressure``).
