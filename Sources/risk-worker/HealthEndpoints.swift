@@ -25,7 +25,7 @@ struct HealthEndpoints {
             Self.status(health.isLive, health.isLive ? "live" : "stopped")
         }
         router.get("/health/ready") { _, _ -> Response in
-            if let reason = health.pauseReason { return Self.status(false, "paused: \(reason)") }
+            if let reason = health.unavailability { return Self.status(false, reason) }
             return Self.status(health.isReady, health.isReady ? "ready" : "not consuming")
         }
         return Application(

@@ -61,6 +61,7 @@ struct RunCommand: AsyncParsableCommand {
             providers: EventScorer.Providers.clients(phoneRisk: providers.phoneRisk, numberScoring: batcher).measured(by: metrics),
             store: store,
             emitted: emitted,
+            health: providerHealth,
             policy: settings.errorPolicy,
             retry: retries.providerCalls,
             retried: { metrics.retried($0) }

@@ -39,6 +39,7 @@ struct EventScorerTests {
                     providers: .clients(phoneRisk: phoneRisk, numberScoring: batcher),
                     store: store,
                     emitted: EmittedIDs(store: store, logger: logger),
+                    health: ProviderHealth(metrics: WorkerMetrics(), logger: logger),
                     sleep: { duration in slept.delays.withLock { $0.append(duration) } }
                 )
                 try await body(scorer, sandbox, store, slept)

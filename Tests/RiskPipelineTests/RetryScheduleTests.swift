@@ -129,7 +129,7 @@ struct RetryScheduleTests {
 @Suite struct RetryTableTests {
     @Test func sessionRestartsAndStoreFailuresNeverSpinAndNeverGiveUp() {
         var generator = SplitMix64(seed: 5)
-        for schedule in [RetryTable.standard.sessionRestarts, RetryTable.standard.storeFailures, RetryTable.standard.pauseProbes] {
+        for schedule in [RetryTable.standard.sessionRestarts, RetryTable.standard.storeFailures, RetryTable.standard.pauseProbes, RetryTable.standard.breakerProbes] {
             var backoff = schedule.start()
             for _ in 0..<200 {
                 let delay = backoff.nextDelay(using: &generator)

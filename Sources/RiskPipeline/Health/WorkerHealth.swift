@@ -1,7 +1,7 @@
 import Synchronization
 
-/// What `/health/live` and `/health/ready` report: alive while the worker runs, ready while it consumes (joined,
-/// and the providers, as ``ProviderHealth`` sees them, not paused).
+/// What `/health/live` and `/health/ready` report: alive while the worker runs, ready while it consumes (joined)
+/// and the providers can be called (as ``ProviderHealth`` sees them: no account pause, no breaker open).
 public final class WorkerHealth: Sendable {
     private struct State {
         var running = false
@@ -18,10 +18,10 @@ public final class WorkerHealth: Sendable {
 
     /// Whether the worker's loop runs.
     public var isLive: Bool { state.withLock { $0.running } }
-    /// Whether the worker consumes and the providers are not paused.
-    public var isReady: Bool { state.withLock { $0.running && $0.consuming } && providers.pauseReason == nil }
-    /// Why the providers are paused, if they are.
-    public var pauseReason: ProviderHealth.Reason? { providers.pauseReason }
+    /// Whether the worker consumes and the providers can be called.
+    public var isReady: Bool { state.withLock { $0.running && $0.consuming } && providers.unavailability == nil }
+    /// Why events cannot be scored now (an account pause, an open breaker), if they cannot.
+    public var unavailability: String? { providers.unavailability }
 
     /// Records whether the worker's loop runs.
     public func setRunning(_ running: Bool) { state.withLock { $0.running = running } }

@@ -44,6 +44,21 @@ public struct WorkerMetrics: Sendable {
         }
     }
 
+    /// Sets a provider's breaker state (0 closed, 1 half-open, 2 open).
+    public func providerState(_ source: ErrorSource, _ state: Int) {
+        Gauge(label: "risk_provider_state", dimensions: [("provider", source.rawValue)]).record(state)
+    }
+
+    /// Sets a provider's current rate limit in calls a second (0: none).
+    public func providerRateLimit(_ source: ErrorSource, _ limit: Double) {
+        Gauge(label: "risk_provider_rate_limit", dimensions: [("provider", source.rawValue)]).record(limit)
+    }
+
+    /// Counts one call the provider throttled.
+    public func throttled(_ source: ErrorSource) {
+        Counter(label: "risk_provider_throttled_total", dimensions: [("provider", source.rawValue)]).increment()
+    }
+
     /// Counts a transaction (exactly-once) or an acknowledged batch (at-least-once) by its result.
     public func transaction(committed: Bool) {
         Counter(label: "risk_transactions_total", dimensions: [("result", committed ? "committed" : "aborted")]).increment()

@@ -75,19 +75,24 @@ public struct EventScorer: Sendable {
     private let providers: Providers
     private let store: any IdempotencyStore
     private let emitted: EmittedIDs
+    private let health: ProviderHealth
+    private let maxElapsed: Duration
     private let policy: ErrorPolicy
     private let retry: RetrySchedule
     private let sleep: @Sendable (Duration) async throws -> Void
     private let now: @Sendable () -> Date
     private let retried: @Sendable (ErrorSource) -> Void
 
-    /// A scorer over `providers` and `store`, asking `emitted` before paying, retrying by `retry` and sleeping with `sleep`.
+    /// A scorer over `providers` and `store`, asking `emitted` before paying and `health` before each call, retrying
+    /// by `retry` for at most `maxElapsed` of an event's time (waits for an open breaker not counted), sleeping with `sleep`.
     public init(
         providers: Providers,
         store: any IdempotencyStore,
         emitted: EmittedIDs,
+        health: ProviderHealth,
         policy: ErrorPolicy = .standard,
         retry: RetrySchedule = .providerCalls,
+        maxElapsed: Duration = RetryTable.standard.providerCallsMaxElapsed,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         now: @escaping @Sendable () -> Date = Date.init,
         retried: @escaping @Sendable (ErrorSource) -> Void = { _ in }
@@ -96,6 +101,8 @@ public struct EventScorer: Sendable {
         self.providers = providers
         self.store = store
         self.emitted = emitted
+        self.health = health
+        self.maxElapsed = maxElapsed
         self.policy = policy
         self.retry = retry
         self.sleep = sleep
@@ -117,7 +124,7 @@ public struct EventScorer: Sendable {
         )
         async let phoneRisk: Call = {
             if let json = stored?.phoneRisk { return .done(json, partial: stored?.partial ?? false, fresh: false) }
-            return try await call(.phoneRisk) {
+            return try await call(.phoneRisk, event: event) {
                 let result = try await providers.phoneRisk(request)
                 let json = result.dataJSON
                 try await store.savePhoneRisk(externalId: event.externalId, json: json, partial: result.isPartial)
@@ -126,7 +133,7 @@ public struct EventScorer: Sendable {
         }()
         async let numberScoring: Call = {
             if let json = stored?.numberScoring { return .done(json, partial: false, fresh: false) }
-            return try await call(.numberScoring) {
+            return try await call(.numberScoring, event: event) {
                 let record = try await providers.numberScoring(event.phoneNumber)
                 let json = record.json
                 try await store.saveNumberScoring(externalId: event.externalId, json: json)
@@ -154,25 +161,65 @@ public struct EventScorer: Sendable {
     }
 
     /// Runs one provider call with retries by policy; store failures are thrown, provider failures returned.
-    private func call(_ source: ErrorSource, _ body: () async throws -> ([UInt8], Bool)) async throws -> Call {
+    ///
+    /// Each attempt waits for the provider's breaker and rate limit first. A provider failure while the breaker is
+    /// (or was) open, and a throttled call, cost the event no attempt (a throttled one waits by its own backoff); every
+    /// retry counts against `maxElapsed`, except the time spent waiting for an open breaker.
+    private func call(_ source: ErrorSource, event: LifecycleEvent, _ body: () async throws -> ([UInt8], Bool)) async throws -> Call {
+        let identity = UInt64(bitPattern: Int64(event.externalId.hashValue))
         var backoff = retry.start()
+        var throttleBackoff = RetrySchedule(base: retry.base, cap: retry.cap, maxAttempts: nil, retryAfterCap: retry.retryAfterCap, jitter: retry.jitter).start()
         var attempts = 0
+        var breakerWaits = Duration.zero
+        let started = ContinuousClock.now
         while true {
+            let admission = try await health.admit(source, event: identity)
+            breakerWaits += admission.waitedForBreaker
             attempts += 1
             let error: ScoringError
             do {
                 let (json, partial) = try await body()
+                await health.report(source, event: identity, admission: admission, outcome: .answered)
                 return .done(json, partial: partial, fresh: true)
             } catch let scoringError as ScoringError {
                 error = scoringError
+            } catch {
+                await health.report(source, event: identity, admission: admission, outcome: .abandoned)
+                throw error
             }
             let action = policy.action(source: source, code: error.code)
-            if action == .retry, let delay = backoff.nextDelay(retryAfter: error.retryAfter) {
-                retried(source)
-                try await sleep(delay)
-                continue
+            guard action == .retry else {
+                // The provider answered: the failure is the event's, or the account's.
+                await health.report(source, event: identity, admission: admission, outcome: .answered)
+                return .failed(source, code: error.code, message: error.message, attempts: attempts, action: action)
             }
-            return .failed(source, code: error.code, message: error.message, attempts: attempts, action: action == .retry ? .deadLetter : action)
+            let throttled = ThrottleSignal.matches(source: source, code: error.code)
+            await health.noteFailure(source, code: error.code, message: error.message)
+            let forgiven = await health.report(
+                source, event: identity, admission: admission,
+                outcome: throttled ? .throttled(retryAfter: error.retryAfter) : .failed)
+            let spent = ContinuousClock.now - started - breakerWaits
+            if spent < maxElapsed {
+                if throttled {
+                    // No attempt spent: wait by the event's own backoff (and Retry-After), then for the rate limit.
+                    attempts -= 1
+                    retried(source)
+                    try await sleep(throttleBackoff.nextDelay(retryAfter: error.retryAfter) ?? retry.cap)
+                    continue
+                }
+                if forgiven {
+                    // The breaker is or was open: try again once it lets the call go, no attempt spent.
+                    attempts -= 1
+                    retried(source)
+                    continue
+                }
+                if let delay = backoff.nextDelay(retryAfter: error.retryAfter) {
+                    retried(source)
+                    try await sleep(delay)
+                    continue
+                }
+            }
+            return .failed(source, code: error.code, message: error.message, attempts: attempts, action: .deadLetter)
         }
     }
 }
