@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
 import ScoringAPI
+import ServiceLifecycle
 
 /// The request handlers of the sandbox.
 struct SandboxRoutes: Sendable {
     let configuration: ScoringSandboxConfiguration
     let state: SandboxState
 
-    private static let maxBody = 1 << 20
+    static let maxBody = 1 << 20
     private static let maxMsisdns = 1000
 
     // MARK: - /auth
@@ -45,7 +46,8 @@ struct SandboxRoutes: Sendable {
     // MARK: - phone risk
 
     /// `POST /phone-service/phoneRiskScore`.
-    func phoneRisk(_ request: Request) async throws -> Response {
+    func phoneRisk(_ request: Request, context: SandboxRequestContext) async throws -> Response {
+        if let answer = try await outageAnswer(.phoneRisk, context) { return answer }
         try await delay()
         guard isAuthorized(request.headers[.authorization]) else {
             state.recordRejected(phoneRisk: true, status: 401)
@@ -64,6 +66,14 @@ struct SandboxRoutes: Sendable {
         }
         let externalId = fields["externalId"]?.stringValue
         let now = Date().timeIntervalSince1970
+        let admission = state.admit(1, to: .phoneRisk)
+        guard admission.admitted == 1 else {
+            let allowance = state.allowance().phoneRiskPerSecond
+            return Self.json(
+                .tooManyRequests,
+                ["error": .string("too many requests: the allowance is \(allowance) phone risk requests a second")],
+                headers: [.retryAfter: String(admission.retryAfter)])
+        }
         if injectError() { return Self.injected() }
         let phoneText = fields["phoneNumber"]?.stringValue ?? ""
         guard let phone = try? PhoneNumber(phoneText) else {
@@ -122,7 +132,8 @@ struct SandboxRoutes: Sendable {
     // MARK: - number scoring
 
     /// `POST /lookup/number-scoring`.
-    func numberScoring(_ request: Request) async throws -> Response {
+    func numberScoring(_ request: Request, context: SandboxRequestContext) async throws -> Response {
+        if let answer = try await outageAnswer(.numberScoring, context) { return answer }
         try await delay()
         guard Self.header(request.headers, "x-api-key") == configuration.apiKey else {
             state.recordRejected(phoneRisk: false, status: 401)
@@ -137,9 +148,11 @@ struct SandboxRoutes: Sendable {
         case .success(let parsed):
             msisdns = parsed
         }
+        // The allowance lets the first numbers through; the others answer 4 (throttled) without being looked up.
+        let admitted = state.admit(msisdns.count, to: .numberScoring).admitted
         if injectError() { return Self.injected() }
-        let (calls, mode) = state.recordNumberScoring(msisdns: msisdns)
-        let faults = msisdns.map(Fault.of(msisdn:))
+        let (calls, mode) = state.recordNumberScoring(msisdns: msisdns, admitted: admitted)
+        let faults = msisdns.prefix(admitted).map(Fault.of(msisdn:))
         for fault in faults {
             if case .http(let httpFault) = fault { return Self.httpFault(httpFault) }
         }
@@ -147,6 +160,10 @@ struct SandboxRoutes: Sendable {
         var records: [JSONValue] = []
         records.reserveCapacity(msisdns.count)
         for (index, msisdn) in msisdns.enumerated() {
+            guard index < admitted else {
+                records.append(NumberScoringAnswer.failure(msisdn: msisdn, response: 4, now: now))
+                continue
+            }
             let valid = (8...15).contains(msisdn.utf8.count) && msisdn.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
                 && msisdn.utf8.first != 48
             if !valid {
@@ -220,6 +237,48 @@ struct SandboxRoutes: Sendable {
     }
 
     // MARK: - helpers
+
+    /// The answer an outage on `provider` gives, or nil when there is none; a `drop` closes the connection and throws.
+    private func outageAnswer(_ provider: SandboxProvider, _ context: SandboxRequestContext) async throws -> Response? {
+        switch state.gate(provider) {
+        case .open:
+            return nil
+        case .unavailable(let retryAfter):
+            return Self.outageUnavailable(retryAfter: retryAfter, held: false)
+        case .drop:
+            try? await context.channel.close()
+            throw ConnectionDropped()
+        case .hang:
+            await hold(provider)
+            return Self.outageUnavailable(retryAfter: state.endHold(on: provider), held: true)
+        }
+    }
+
+    /// Holds a request while `provider` has a `hang` outage, at most `FlowControl.longestHold`, until shutdown.
+    private func hold(_ provider: SandboxProvider) async {
+        let state = state
+        let limit = state.clock.now() + FlowControl.longestHold
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled, let hold = state.hold(on: provider) {
+                let deadline = min(hold.endsAt ?? limit, limit)
+                guard state.clock.now() < deadline else { return }
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await state.clock.sleep(deadline) }
+                    group.addTask { await state.outageChange(on: provider, after: hold.change) }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+
+    /// Thrown after a `drop` outage closed the connection, so nothing is answered.
+    private struct ConnectionDropped: Error {}
+
+    private static func outageUnavailable(retryAfter: Int, held: Bool) -> Response {
+        let text = held ? "service unavailable (simulated outage; the request was held)" : "service unavailable (simulated outage)"
+        return json(.serviceUnavailable, ["error": .string(text)], headers: [.retryAfter: String(retryAfter)])
+    }
 
     private func delay() async throws {
         var total = configuration.latency
@@ -345,7 +404,7 @@ struct SandboxRoutes: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.jsonBytes(sortedKeys: false))))
     }
 
-    private static func encoded(_ value: some Encodable) -> Response {
+    static func encoded(_ value: some Encodable) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)

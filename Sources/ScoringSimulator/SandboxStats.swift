@@ -20,8 +20,31 @@ public struct SandboxStats: Sendable, Hashable, Codable {
         public var injectedErrors = 0
     }
 
+    /// Requests to one provider that an outage or the allowance failed.
+    public struct Refused: Sendable, Hashable, Codable {
+        /// Requests answered 503 by an `unavailable` outage.
+        public var unavailable = 0
+        /// Requests whose connection a `drop` outage closed without an answer.
+        public var dropped = 0
+        /// Requests a `hang` outage held, counted when they arrive.
+        public var hung = 0
+        /// Requests held right now (a gauge, not cleared by a reset).
+        public var heldNow = 0
+        /// Requests the allowance cut: phone risk answered 429, number scoring with at least one number answered 4.
+        public var throttled = 0
+        /// Numbers the allowance answered `response: 4` (number scoring only).
+        public var throttledNumbers = 0
+
+        /// No refusals.
+        public init() {}
+    }
+
     /// Counters over all requests.
     public var totals = Totals()
+    /// Phone risk requests failed by an outage or the allowance (also counted in `totals.phoneRisk`).
+    public var phoneRiskRefused = Refused()
+    /// Number scoring requests failed by an outage or the allowance (also counted in `totals.numberScoringRequests`).
+    public var numberScoringRefused = Refused()
     /// Accepted phone risk calls per `externalId` (requests without one are counted under `""`).
     public var phoneRiskByExternalId: [String: Int] = [:]
     /// Accepted phone risk calls per msisdn (digits without `+`).
@@ -33,4 +56,20 @@ public struct SandboxStats: Sendable, Hashable, Codable {
 
     /// Creates empty stats.
     public init() {}
+
+    /// The refusals of `provider`.
+    subscript(refused provider: SandboxProvider) -> Refused {
+        get {
+            switch provider {
+            case .phoneRisk: phoneRiskRefused
+            case .numberScoring: numberScoringRefused
+            }
+        }
+        set {
+            switch provider {
+            case .phoneRisk: phoneRiskRefused = newValue
+            case .numberScoring: numberScoringRefused = newValue
+            }
+        }
+    }
 }

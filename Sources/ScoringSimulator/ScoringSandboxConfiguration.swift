@@ -16,6 +16,10 @@ public struct ScoringSandboxConfiguration: Sendable, Hashable {
     public var errorRate: Double
     /// `expires_in` of tokens issued by `/auth`, in seconds.
     public var tokenLifetimeSeconds: Int
+    /// An outage in force from the start (its duration counts from the start, and again from each reset).
+    public var outage: SandboxOutage?
+    /// The scoring allowed per second from the start; the default is unlimited.
+    public var allowance: SandboxAllowance
 
     /// Creates a configuration; the defaults match `scoring-sim`'s flags.
     public init(
@@ -26,7 +30,9 @@ public struct ScoringSandboxConfiguration: Sendable, Hashable {
         latency: Duration = .zero,
         jitter: Duration = .zero,
         errorRate: Double = 0,
-        tokenLifetimeSeconds: Int = 3600
+        tokenLifetimeSeconds: Int = 3600,
+        outage: SandboxOutage? = nil,
+        allowance: SandboxAllowance = SandboxAllowance()
     ) {
         self.host = host
         self.port = port
@@ -36,5 +42,7 @@ public struct ScoringSandboxConfiguration: Sendable, Hashable {
         self.jitter = jitter
         self.errorRate = errorRate
         self.tokenLifetimeSeconds = tokenLifetimeSeconds
+        self.outage = outage
+        self.allowance = allowance
     }
 }
