@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOSSL
 
 /// Sends one request on the shared `HTTPClient` and turns every failure into a `ScoringError`.
 struct ProviderTransport: Sendable {
@@ -37,9 +38,18 @@ struct ProviderTransport: Sendable {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
                 .getConnectionFromPoolTimeout, .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
                 throw .timeout("request to the provider timed out (\(error))")
+            case .proxyAuthenticationRequired:
+                throw .transport("the proxy asked for credentials (407): none or wrong ones were given")
+            case .invalidProxyResponse:
+                throw .transport("the proxy refused the CONNECT tunnel to the provider (\(error))")
             default:
                 throw .transport("request to the provider failed (\(error))")
             }
+        } catch let error as NIOSSLError {
+            // Certificate verification failures land here: an untrusted CA, an expired or self-signed certificate.
+            throw .transport("TLS handshake with the provider failed (\(error))")
+        } catch let error as NIOSSLExtraError {
+            throw .transport("TLS handshake with the provider failed (\(error))")
         } catch is CancellationError {
             throw .transport("request cancelled")
         } catch {
