@@ -22,7 +22,7 @@ public struct DeadLetterFilter: Sendable, Hashable {
     /// The last dead-letter offset to read in ``partition`` (`--to-offset`).
     public private(set) var toOffset: Int64?
 
-    private let patterns: [CodePattern]
+    private let patterns: [ErrorCodePattern]
 
     /// A bad filter argument: one line naming the option.
     public struct Problem: Error, Sendable, Hashable, CustomStringConvertible {
@@ -56,9 +56,9 @@ public struct DeadLetterFilter: Sendable, Hashable {
         fromOffset: Int64? = nil,
         toOffset: Int64? = nil
     ) throws(Problem) {
-        var patterns: [CodePattern] = []
+        var patterns: [ErrorCodePattern] = []
         for code in codes {
-            guard let pattern = CodePattern(code) else {
+            guard let pattern = ErrorCodePattern(deadLetterCode: code) else {
                 throw Problem(
                     "--code: '\(Self.excerpt(code))' is not a dead-letter code (such as 7, 10019, http-503, http-5xx, transport, timeout, decoding, invalid-phone-number, missing-field:externalId)"
                 )
@@ -170,57 +170,10 @@ public struct DeadLetterFilter: Sendable, Hashable {
     }
 
     /// Whether `code` is a dead-letter code or code pattern this filter accepts.
-    public static func isValidCode(_ code: String) -> Bool { CodePattern(code) != nil }
+    public static func isValidCode(_ code: String) -> Bool { ErrorCodePattern(deadLetterCode: code) != nil }
 
     private static func excerpt(_ text: String) -> String {
         let cleaned = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
         return cleaned.count > 60 ? String(cleaned.prefix(59)) + "…" : cleaned
-    }
-
-    /// A code as asked for: exact, or fixed characters followed by `x` wildcards standing for digits.
-    private struct CodePattern: Sendable, Hashable {
-        let prefix: [UInt8]
-        let wildcards: Int
-
-        /// The validation slugs without a field part.
-        private static let slugs: Set<String> = [
-            "too-large", "invalid-utf8", "invalid-json", "not-an-object", "invalid-external-id",
-            "invalid-lifecycle-event", "invalid-phone-number", "invalid-email-address", "invalid-originating-ip",
-            "invalid-occurred-at",
-        ]
-        /// Provider codes that are words.
-        private static let words: Set<String> = ["transport", "timeout", "decoding", "invalid-number", "missing-record"]
-
-        init?(_ code: String) {
-            let bytes = Array(code.utf8)
-            let isDigit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
-            let isX: (UInt8) -> Bool = { $0 == UInt8(ascii: "x") }
-            let isWord = Self.slugs.contains(code) || Self.words.contains(code)
-            let fieldPrefix = ["missing-field:", "invalid-type:"].first { code.hasPrefix($0) }
-            if isWord || fieldPrefix != nil {
-                if let fieldPrefix, !LifecycleEvent.fieldNames.contains(String(code.dropFirst(fieldPrefix.count))) { return nil }
-                prefix = bytes
-                wildcards = 0
-                return
-            }
-            // Provider numbers (`7`, `10019`, `11xxx`) and HTTP statuses (`http-503`, `http-5xx`): digits, then `x`s.
-            let http = Array("http-".utf8)
-            let body = bytes.starts(with: http) ? Array(bytes.dropFirst(http.count)) : bytes
-            let digits = body.prefix(while: isDigit)
-            let rest = body.dropFirst(digits.count)
-            guard !body.isEmpty, body.count <= 12, rest.allSatisfy(isX), !digits.isEmpty || bytes.starts(with: http) else {
-                return nil
-            }
-            if bytes.starts(with: http), body.count != 3 || digits.first.map({ $0 < UInt8(ascii: "1") || $0 > UInt8(ascii: "5") }) ?? false {
-                return nil
-            }
-            prefix = Array(bytes.dropLast(rest.count))
-            wildcards = rest.count
-        }
-
-        func matches(_ code: [UInt8]) -> Bool {
-            guard code.count == prefix.count + wildcards, code.starts(with: prefix) else { return false }
-            return code[prefix.count...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-        }
     }
 }

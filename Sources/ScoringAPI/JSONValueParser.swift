@@ -164,76 +164,47 @@ struct JSONValueParser {
             guard index < bytes.count else { throw fail("unterminated escape") }
             let escape = bytes[index]
             index += 1
-            switch escape {
-            case UInt8(ascii: "\""): scalars.append("\"")
-            case UInt8(ascii: "\\"): scalars.append("\\")
-            case UInt8(ascii: "/"): scalars.append("/")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
-            case UInt8(ascii: "u"):
-                var code = try hex4()
-                if (0xD800...0xDBFF).contains(code) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                        throw fail("lone high surrogate")
-                    }
-                    index += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("invalid low surrogate") }
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(code) {
-                    throw fail("lone low surrogate")
-                }
-                guard let scalar = Unicode.Scalar(code) else { throw fail("invalid \\u escape") }
-                scalars.unicodeScalars.append(scalar)
-            default:
-                throw fail("invalid escape")
+            if let simple = JSONTokens.simpleEscape(escape) {
+                scalars.unicodeScalars.append(Unicode.Scalar(simple))
+                continue
             }
+            guard escape == UInt8(ascii: "u") else { throw fail("invalid escape") }
+            var code = try hex4()
+            if (0xD800...0xDBFF).contains(code) {
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    throw fail("lone high surrogate")
+                }
+                index += 2
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw fail("invalid low surrogate") }
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(code) {
+                throw fail("lone low surrogate")
+            }
+            guard let scalar = Unicode.Scalar(code) else { throw fail("invalid \\u escape") }
+            scalars.unicodeScalars.append(scalar)
         }
     }
 
     private mutating func hex4() throws(Failure) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw fail("short \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw fail("invalid hex digit")
-            }
-            value = value << 4 | UInt32(digit)
-            index += 1
+        do throws(JSONTokens.Failure) {
+            return try JSONTokens.hex4(bytes, &index)
+        } catch {
+            throw fail(error == .shortUnicodeEscape ? "short \\u escape" : "invalid hex digit")
         }
-        return value
     }
 
     private mutating func number() throws(Failure) -> JSONValue {
         let start = index
-        var isInteger = true
-        if peek(UInt8(ascii: "-")) { index += 1 }
-        guard index < bytes.count, isDigit(bytes[index]) else { throw fail("invalid value") }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-        }
-        if peek(UInt8(ascii: ".")) {
-            isInteger = false
-            index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw fail("digits expected after '.'") }
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-        }
-        if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
-            isInteger = false
-            index += 1
-            if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw fail("digits expected in the exponent") }
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        let isInteger: Bool
+        do throws(JSONTokens.Failure) {
+            isInteger = try JSONTokens.skipNumber(bytes, &index)
+        } catch {
+            switch error {
+            case .fractionWithoutDigit: throw fail("digits expected after '.'")
+            case .exponentWithoutDigit: throw fail("digits expected in the exponent")
+            default: throw fail("invalid value")
+            }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
@@ -242,12 +213,7 @@ struct JSONValueParser {
     }
 
     private mutating func literal(_ word: StaticString) throws(Failure) {
-        let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw fail("invalid literal") }
-        for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] {
-            throw fail("invalid literal")
-        }
-        index += count
+        guard JSONTokens.skipLiteral(word, bytes, &index) else { throw fail("invalid literal") }
     }
 
     private mutating func enter() throws(Failure) {
@@ -263,16 +229,7 @@ struct JSONValueParser {
     }
 
     private func peek(_ byte: UInt8) -> Bool { index < bytes.count && bytes[index] == byte }
-    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
-        }
-    }
+    private mutating func skipWhitespace() { JSONTokens.skipWhitespace(bytes, &index) }
 
     private func fail(_ reason: String) -> Failure { Failure(reason: reason, offset: index) }
 }

@@ -1,3 +1,4 @@
+import ScoringAPI
 import Testing
 @testable import ScoringSimulator
 

@@ -1,3 +1,5 @@
+import ScoringAPI
+
 /// A strict RFC 8259 JSON reader for one event: it checks the whole document without recursion (any nesting depth,
 /// any bytes, never traps) and keeps only the top-level members whose names are asked for.
 ///
@@ -29,15 +31,20 @@ struct EventJSONReader {
         let offset: Int
     }
 
-    private let bytes: [UInt8]
+    // Valid only during `read`: it points into the caller's bytes.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    private init(bytes: [UInt8]) {
+    private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
     /// Reads `bytes` (valid UTF-8) as one JSON document, keeping the top-level members named in `keep`.
     static func read(_ bytes: [UInt8], keeping keep: Set<String>) throws(Failure) -> Document {
+        try bytes.withUnsafeBufferPointer { buffer throws(Failure) in try read(buffer, keeping: keep) }
+    }
+
+    private static func read(_ bytes: UnsafeBufferPointer<UInt8>, keeping keep: Set<String>) throws(Failure) -> Document {
         var reader = EventJSONReader(bytes: bytes)
         reader.skipWhitespace()
         let document: Document
@@ -190,48 +197,23 @@ struct EventJSONReader {
         index < bytes.count ? bytes[index] : nil
     }
 
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
-        }
-    }
+    private mutating func skipWhitespace() { JSONTokens.skipWhitespace(bytes, &index) }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(Failure) {
-        let count = literal.utf8CodeUnitCount
-        guard bytes.count - index >= count else { throw failure("invalid literal") }
-        let matches = literal.withUTF8Buffer { expected in
-            expected.elementsEqual(bytes[index..<(index + count)])
-        }
-        guard matches else { throw failure("invalid literal") }
-        index += count
+        guard JSONTokens.skipLiteral(literal, bytes, &index) else { throw failure("invalid literal") }
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
     private mutating func skipNumber() throws(Failure) {
-        if peek == UInt8(ascii: "-") { index += 1 }
-        guard let first = peek, isDigit(first) else { throw failure("invalid number") }
-        index += 1
-        if first != UInt8(ascii: "0") {
-            while let byte = peek, isDigit(byte) { index += 1 }
+        do throws(JSONTokens.Failure) {
+            try JSONTokens.skipNumber(bytes, &index)
+        } catch {
+            switch error {
+            case .fractionWithoutDigit: throw failure("invalid number: no digit after '.'")
+            case .exponentWithoutDigit: throw failure("invalid number: no digit in the exponent")
+            default: throw failure("invalid number")
+            }
         }
-        if peek == UInt8(ascii: ".") {
-            index += 1
-            guard let byte = peek, isDigit(byte) else { throw failure("invalid number: no digit after '.'") }
-            while let byte = peek, isDigit(byte) { index += 1 }
-        }
-        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
-            index += 1
-            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
-            guard let byte = peek, isDigit(byte) else { throw failure("invalid number: no digit in the exponent") }
-            while let byte = peek, isDigit(byte) { index += 1 }
-        }
-    }
-
-    private func isDigit(_ byte: UInt8) -> Bool {
-        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
     /// Reads a string starting at its opening quote; returns its value when `keep`, else checks it only.
@@ -249,22 +231,10 @@ struct EventJSONReader {
                 index += 1
                 guard let escaped = peek else { throw failure("unterminated escape") }
                 index += 1
-                let simple: UInt8?
-                switch escaped {
-                case UInt8(ascii: "\""): simple = UInt8(ascii: "\"")
-                case UInt8(ascii: "\\"): simple = UInt8(ascii: "\\")
-                case UInt8(ascii: "/"): simple = UInt8(ascii: "/")
-                case UInt8(ascii: "b"): simple = 0x08
-                case UInt8(ascii: "f"): simple = 0x0C
-                case UInt8(ascii: "n"): simple = 0x0A
-                case UInt8(ascii: "r"): simple = 0x0D
-                case UInt8(ascii: "t"): simple = 0x09
-                case UInt8(ascii: "u"): simple = nil
-                default: throw failure("invalid escape")
-                }
-                if let simple {
+                if let simple = JSONTokens.simpleEscape(escaped) {
                     if keep { output.append(simple) }
                 } else {
+                    guard escaped == UInt8(ascii: "u") else { throw failure("invalid escape") }
                     let scalar = try readUnicodeEscape()
                     if keep { output.append(contentsOf: Array(String(Character(scalar)).utf8)) }
                 }
@@ -288,33 +258,23 @@ struct EventJSONReader {
             index += 2
             let low = try readHex4()
             guard (0xDC00...0xDFFF).contains(low) else { throw failure("lone surrogate escape") }
-            let value = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+            let value = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
             guard let scalar = Unicode.Scalar(value) else { throw failure("invalid surrogate pair") }
             return scalar
         case 0xDC00...0xDFFF:
             throw failure("lone surrogate escape")
         default:
-            guard let scalar = Unicode.Scalar(UInt32(unit)) else { throw failure("invalid unicode escape") }
+            guard let scalar = Unicode.Scalar(unit) else { throw failure("invalid unicode escape") }
             return scalar
         }
     }
 
-    private mutating func readHex4() throws(Failure) -> UInt16 {
-        guard bytes.count - index >= 4 else { throw failure("invalid unicode escape") }
-        var value: UInt16 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw failure("invalid unicode escape")
-            }
-            value = value << 4 | UInt16(digit)
-            index += 1
+    private mutating func readHex4() throws(Failure) -> UInt32 {
+        do throws(JSONTokens.Failure) {
+            return try JSONTokens.hex4(bytes, &index)
+        } catch {
+            throw failure("invalid unicode escape")
         }
-        return value
     }
 
     private func failure(_ reason: String) -> Failure {

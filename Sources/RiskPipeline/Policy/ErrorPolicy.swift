@@ -186,49 +186,9 @@ public struct ErrorPolicy: Sendable, Equatable, CustomStringConvertible {
 
     // MARK: - Matching
 
-    private enum CodePattern: Equatable {
-        case any
-        case exact([UInt8])
-        /// Fixed leading bytes, then `wildcards` ASCII digits.
-        case digits(prefix: [UInt8], wildcards: Int)
-
-        init(_ code: String) {
-            let bytes = Array(code.utf8)
-            if code == "*" {
-                self = .any
-                return
-            }
-            let wildcards = bytes.reversed().prefix(while: { $0 == UInt8(ascii: "x") }).count
-            let prefix = Array(bytes.dropLast(wildcards))
-            let before = prefix.last
-            let isPattern = wildcards > 0
-                && (before == nil || before == UInt8(ascii: "-") || (before.map { $0 >= 0x30 && $0 <= 0x39 } ?? false))
-            self = isPattern ? .digits(prefix: prefix, wildcards: wildcards) : .exact(bytes)
-        }
-
-        /// Higher is more specific: exact codes first, then patterns by fixed length, then `*`.
-        var specificity: Int {
-            switch self {
-            case .any: -1
-            case .exact: Int.max
-            case .digits(let prefix, _): prefix.count
-            }
-        }
-
-        func matches(_ code: [UInt8]) -> Bool {
-            switch self {
-            case .any: return true
-            case .exact(let bytes): return bytes == code
-            case .digits(let prefix, let wildcards):
-                guard code.count == prefix.count + wildcards, code.starts(with: prefix) else { return false }
-                return code[prefix.count...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-            }
-        }
-    }
-
     private struct CompiledRule {
         let source: ErrorSource?
-        let pattern: CodePattern
+        let pattern: ErrorCodePattern
         let action: Action
 
         func matches(source: ErrorSource, code: [UInt8]) -> Bool {
@@ -239,7 +199,7 @@ public struct ErrorPolicy: Sendable, Equatable, CustomStringConvertible {
     /// Compiles and orders rules so that the first match is the most specific (later rules first on ties).
     private static func compile(_ rules: [Rule]) -> [CompiledRule] {
         let indexed = rules.enumerated().map { index, rule in
-            (index, CompiledRule(source: rule.source, pattern: CodePattern(rule.code), action: rule.action))
+            (index, CompiledRule(source: rule.source, pattern: ErrorCodePattern(ruleCode: rule.code), action: rule.action))
         }
         return indexed.sorted { lhs, rhs in
             let (left, right) = (lhs.1, rhs.1)
