@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
@@ -115,7 +116,12 @@ let package = Package(
         // Every command's settings: the only place that knows environment-variable names.
         .target(
             name: "Settings",
-            dependencies: ["Kafka", "RiskPipeline", "IdempotencyStore"]
+            dependencies: [
+                "Kafka",
+                "RiskPipeline",
+                "IdempotencyStore",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
         ),
         .executableTarget(
             name: "risk-worker",
@@ -228,7 +234,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SettingsTests",
-            dependencies: ["Settings"]
+            dependencies: [
+                "Settings",
+                "RiskPipeline",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
         ),
         // The executables, run as child processes against Tansu, the in-process simulator and PostgreSQL.
         .testTarget(

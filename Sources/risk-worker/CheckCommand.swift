@@ -90,13 +90,3 @@ func usageError(_ line: String) -> ExitCode {
     FileHandle.standardError.write(Data("risk-worker: \(line)\n".utf8))
     return ExitCode(2)
 }
-
-/// The worker's settings from the environment and an optional file; bad settings end the process with code 2.
-func loadSettings(config: String?) throws -> WorkerSettings {
-    do {
-        return try WorkerSettings.load(environment: ProcessInfo.processInfo.environment, file: config)
-    } catch {
-        for problem in error.problems.dropLast() { _ = usageError(problem) }
-        throw usageError(error.problems.last ?? "invalid settings")
-    }
-}

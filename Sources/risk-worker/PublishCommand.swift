@@ -18,7 +18,7 @@ struct PublishCommand: AsyncParsableCommand {
             --generate N makes N synthetic events instead, deterministic for a --seed; a --failures share of them
             fail on purpose (sandbox fault numbers and invalid events, which the worker dead-letters or retries).
             Every record's delivery is confirmed before the command exits 0.
-            Settings: KAFKA_BROKERS, KAFKA_INPUT_TOPIC, KAFKA_PROPERTIES (as for run).
+            Settings: \(Setting.kafkaBrokers.name), \(Setting.kafkaInputTopic.name), \(Setting.kafkaProperties.name) (as for run).
             """
     )
 
@@ -28,7 +28,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Argument(help: "A JSON-lines file; '-' or nothing reads stdin (not with --generate).")
     var file: String?
 
-    @Option(help: "The topic to publish to (default: the KAFKA_INPUT_TOPIC setting).")
+    @Option(help: ArgumentHelp("The topic to publish to (default: the \(Setting.kafkaInputTopic.name) setting)."))
     var topic: String?
 
     @Option(help: "Publish this many generated events instead of reading lines.")
@@ -118,7 +118,7 @@ struct PublishCommand: AsyncParsableCommand {
         do {
             producer = try KafkaProducer(configuration: configuration)
         } catch {
-            throw usageError("KAFKA_PROPERTIES: \((error as? KafkaError)?.message ?? "\(error)")")
+            throw usageError("\(Setting.kafkaProperties.name): \((error as? KafkaError)?.message ?? "\(error)")")
         }
         let showProgress = count >= 10_000
         var delivered = 0

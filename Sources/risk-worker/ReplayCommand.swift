@@ -3,6 +3,7 @@ import DeadLetterTools
 import Foundation
 import Kafka
 import RiskPipeline
+import Settings
 
 /// `risk-worker replay`: republishes matching dead letters to the input topic (or `--to-topic`).
 struct ReplayCommand: AsyncParsableCommand {
@@ -26,7 +27,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("At most this many records a second, such as 50/s (also N/m).", valueName: "N/s"))
     var rate: String?
 
-    @Option(help: ArgumentHelp("Republish to this topic instead of the input topic (KAFKA_INPUT_TOPIC).", valueName: "topic"))
+    @Option(help: ArgumentHelp("Republish to this topic instead of the input topic (\(Setting.kafkaInputTopic.name)).", valueName: "topic"))
     var toTopic: String?
 
     @Argument(parsing: .allUnrecognized, help: .hidden)

@@ -50,7 +50,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot open the idempotency store", metadata: ["store": "\(settings.idempotencyStore)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        let providers = ProviderConnections(settings: settings.providers, poolSize: settings.maxInFlight + 16)
+        let providers = ProviderConnections(settings: settings.providers, poolSize: settings.worker.maxInFlight + 16)
         let metrics = WorkerMetrics()
         let retries = RetryTable(providerCalls: settings.retry)
         let providerHealth = ProviderHealth(probes: retries.pauseProbes, metrics: metrics, logger: logger)

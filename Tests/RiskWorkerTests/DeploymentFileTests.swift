@@ -20,7 +20,7 @@ struct DeploymentFileTests {
     ]
 
     /// Every name the worker accepts in its environment: the settings and the `_FILE` variants of the secrets.
-    static let knownNames = Set(WorkerSettings.names).union(WorkerSettings.secretNames.map { $0 + "_FILE" })
+    static let knownNames = Set(Setting.allCases.map(\.name)).union(Setting.allCases.compactMap(\.fileName))
 
     // MARK: - compose.yaml and .env.example
 
@@ -41,11 +41,11 @@ struct DeploymentFileTests {
             #expect(Self.knownNames.contains(name), ".env.example sets \(name), which the worker does not read")
         }
         let documented = Set(example.active.map(\.name)).union(example.commented)
-        for name in WorkerSettings.names {
+        for name in Setting.allCases.map(\.name) {
             #expect(documented.contains(name), ".env.example does not mention \(name)")
         }
-        for secret in WorkerSettings.secretNames {
-            #expect(example.text.contains(secret + "_FILE"), ".env.example does not mention \(secret)_FILE")
+        for name in Setting.allCases.compactMap(\.fileName) {
+            #expect(example.text.contains(name), ".env.example does not mention \(name)")
         }
         #expect(Set(example.active.map(\.name)).count == example.active.count, "a name is set twice")
     }
@@ -101,8 +101,8 @@ struct DeploymentFileTests {
         #expect(postgres["POSTGRES_USER"] == store.username)
         #expect(postgres["POSTGRES_PASSWORD"] == store.password)
         #expect(postgres["POSTGRES_DB"] == store.database)
-        #expect(settings.brokers.split(separator: ",").allSatisfy { $0.hasPrefix("kafka:") }, "\(settings.brokers)")
-        for url in [settings.phoneRiskURL, settings.numberScoringURL] {
+        #expect(settings.worker.brokers.split(separator: ",").allSatisfy { $0.hasPrefix("kafka:") }, "\(settings.worker.brokers)")
+        for url in [settings.providers.phoneRiskURL, settings.providers.numberScoringURL] {
             #expect(URL(string: url)?.host == "scoring-sim", "\(url)")
         }
         #expect(services["kafka"] != nil && services["scoring-sim"] != nil)
