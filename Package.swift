@@ -120,6 +120,7 @@ let package = Package(
                 "Kafka",
                 "RiskPipeline",
                 "IdempotencyStore",
+                "ScoringAPI",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
         ),
@@ -237,6 +238,7 @@ let package = Package(
             dependencies: [
                 "Settings",
                 "RiskPipeline",
+                "ScoringAPI",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
         ),

@@ -41,6 +41,12 @@ public actor NumberScoringBatcher<C: Clock> where C.Duration == Duration {
         return try result.get()
     }
 
+    /// Looks up one number in a request of its own, now (after a batch it was in failed as a whole).
+    public func lookupAlone(_ number: PhoneNumber) async throws(ScoringError) -> NumberScoringRecord {
+        sentRequests += 1
+        return try await client.lookup([number]).result(for: number.msisdn).get()
+    }
+
     /// Sends whatever is pending now, without waiting for the linger.
     public func flush() {
         guard !order.isEmpty else { return }
@@ -53,12 +59,17 @@ public actor NumberScoringBatcher<C: Clock> where C.Duration == Duration {
         lingerTask = nil
         sentRequests += 1
         let client = self.client
+        let request = UInt64(sentRequests)
         Task {
             let outcome: Result<NumberScoringBatchResult, ScoringError>
             do throws(ScoringError) {
                 outcome = .success(try await client.lookup(batch))
             } catch {
-                outcome = .failure(error)
+                // The whole request failed: every number of a batch of several carries the request, so that it counts
+                // once, and each can be asked again alone.
+                var failure = error
+                if batch.count > 1 { failure.batch = request }
+                outcome = .failure(failure)
             }
             for (msisdn, list) in batchWaiters {
                 let result: Result<NumberScoringRecord, ScoringError>

@@ -44,14 +44,18 @@ public struct ScoringError: Error, Sendable, Hashable, CustomStringConvertible, 
     public let message: String
     /// How long the provider asked us to wait (HTTP `Retry-After`), when it said.
     public let retryAfter: Duration?
+    /// The number-scoring batch request that failed as a whole, shared by every number of the batch; nil for a
+    /// failure of one number or one phone-risk request.
+    public var batch: UInt64?
 
     /// Creates an error from its parts.
-    public init(kind: Kind, disposition: Disposition, code: String, message: String, retryAfter: Duration? = nil) {
+    public init(kind: Kind, disposition: Disposition, code: String, message: String, retryAfter: Duration? = nil, batch: UInt64? = nil) {
         self.kind = kind
         self.disposition = disposition
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.batch = batch
     }
 
     /// `[code] message (disposition)`, free of credentials.
@@ -73,7 +77,7 @@ public struct ScoringError: Error, Sendable, Hashable, CustomStringConvertible, 
         for secret in secrets where !secret.isEmpty {
             text = text.replacingOccurrences(of: secret, with: "***")
         }
-        return ScoringError(kind: kind, disposition: disposition, code: code, message: text, retryAfter: retryAfter)
+        return ScoringError(kind: kind, disposition: disposition, code: code, message: text, retryAfter: retryAfter, batch: batch)
     }
 }
 

@@ -27,6 +27,14 @@ public enum Setting: String, CaseIterable, Sendable {
     case retryCapMs = "RETRY_CAP_MS"
     case retryAttempts = "RETRY_ATTEMPTS"
     case drainTimeoutMs = "DRAIN_TIMEOUT_MS"
+    case retryMaxElapsed = "RETRY_MAX_ELAPSED"
+    case breakerFailures = "BREAKER_FAILURES"
+    case phoneRiskMaxRps = "PHONE_RISK_MAX_RPS"
+    case numberScoringMaxRps = "NUMBER_SCORING_MAX_RPS"
+    case providerTimeoutMs = "PROVIDER_TIMEOUT_MS"
+    case providerCaFile = "PROVIDER_CA_FILE"
+    case httpsProxy = "HTTPS_PROXY"
+    case noProxy = "NO_PROXY"
 
     /// The settings of the commands that only talk to Kafka (`publish`, `topics`, `dlq`, `replay`).
     public static let kafka: [Setting] = [.kafkaBrokers, .kafkaInputTopic, .kafkaOutputTopic, .kafkaDlqTopic, .kafkaProperties]
@@ -116,6 +124,19 @@ public enum Setting: String, CaseIterable, Sendable {
         case .retryAttempts: Entry(summary: "Attempts per provider call, the first included", defaultValue: "5")
         case .drainTimeoutMs:
             Entry(summary: "How long shutdown and revocation wait for work in flight, ms", defaultValue: "30000")
+        case .retryMaxElapsed:
+            Entry(
+                summary: "Longest an event's provider call is retried, waits for an open circuit not counted (ms, s, m, h)",
+                defaultValue: "5m", valueName: "duration")
+        case .breakerFailures:
+            Entry(summary: "Provider failures of distinct requests in a row that open a provider's circuit", defaultValue: "5")
+        case .phoneRiskMaxRps: Entry(summary: "Most phone risk requests a second", defaultNote: "no limit", valueName: "rate")
+        case .numberScoringMaxRps: Entry(summary: "Most numbers looked up a second", defaultNote: "no limit", valueName: "rate")
+        case .providerTimeoutMs: Entry(summary: "How long one provider request may take, ms", defaultValue: "10000")
+        case .providerCaFile:
+            Entry(summary: "PEM file of CA certificates trusted for the providers besides the system's", valueName: "path")
+        case .httpsProxy: Entry(summary: "HTTP proxy the provider requests go through (CONNECT)", valueName: "http://[user:pw@]host:port")
+        case .noProxy: Entry(summary: "Hosts reached without the proxy, curl-style", valueName: "host,.domain,…")
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import IdempotencyStore
 import Kafka
 import RiskPipeline
+import ScoringAPI
 
 /// Everything `risk-worker run` and `check` are configured with, read from flags, environment and an optional file,
 /// as the narrow configurations the parts that use them take.
@@ -22,6 +23,12 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
     public var errorPolicy: ErrorPolicy
     /// `RETRY_BASE_MS`, `RETRY_CAP_MS`, `RETRY_ATTEMPTS`: backoff of provider retries.
     public var retry: RetrySchedule
+    /// Every retry schedule, `RETRY_*` and `RETRY_MAX_ELAPSED` applied.
+    public var retries: RetryTable
+    /// `BREAKER_FAILURES`, `PHONE_RISK_MAX_RPS`, `NUMBER_SCORING_MAX_RPS`: the providers' breakers and rate limits.
+    public var flow: ProviderHealth.FlowSettings
+    /// `PROVIDER_TIMEOUT_MS`: how long one provider request may take.
+    public var providerTimeout: Duration
 
     /// Loads settings from flags (by setting name), environment and the text of an optional `KEY=VALUE` file.
     public static func load(
@@ -75,9 +82,30 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         }
         let numberScoringAPIKey = sources.value(.numberScoringApiKey) ?? ""
         if numberScoringAPIKey.isEmpty { problems.append("\(Setting.numberScoringApiKey.name) is required") }
+        var caCertificates: CACertificateBundle?
+        if let path = sources.value(.providerCaFile) {
+            do {
+                caCertificates = try CACertificateBundle(pemFile: path)
+            } catch {
+                problems.append("\(Setting.providerCaFile.name): \(error.message)")
+            }
+        }
+        var proxy: HTTPProxy?
+        if let text = sources.value(.httpsProxy) {
+            do {
+                proxy = try HTTPProxy(url: text)
+            } catch {
+                problems.append("\(Setting.httpsProxy.name): \(error.message)")
+            }
+        }
+        let noProxy = NoProxyList(sources.value(.noProxy) ?? "")
+        if !noProxy.ignored.isEmpty {
+            problems.append("\(Setting.noProxy.name): cannot read \(noProxy.ignored.map { "'\($0)'" }.joined(separator: ", "))")
+        }
         let providers = ProviderConnections.Configuration(
             phoneRiskURL: phoneRiskURL, phoneRiskCredentials: credentials,
-            numberScoringURL: numberScoringURL, numberScoringAPIKey: numberScoringAPIKey)
+            numberScoringURL: numberScoringURL, numberScoringAPIKey: numberScoringAPIKey,
+            caCertificates: caCertificates, proxy: proxy, noProxy: noProxy)
 
         var idempotencyStore = IdempotencyStoreLocation.default
         do {
@@ -114,12 +142,43 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
             jitter: defaults.jitter
         )
         if let drain = integer(.drainTimeoutMs, in: 0...3_600_000) { worker.drainTimeout = .milliseconds(drain) }
+        var retries = RetryTable(providerCalls: retry)
+        if let text = sources.value(.retryMaxElapsed) {
+            if let elapsed = parseDuration(text), elapsed > .zero {
+                retries.providerCallsMaxElapsed = elapsed
+            } else {
+                problems.append("\(Setting.retryMaxElapsed.name): '\(text)' is not a duration such as 500ms, 90s, 5m or 1h")
+            }
+        }
+        var flow = ProviderHealth.FlowSettings(breakerProbes: retries.breakerProbes)
+        if let failures = integer(.breakerFailures, in: 1...10_000) { flow.breakerFailures = failures }
+        func rate(_ setting: Setting) -> Double? {
+            guard let text = sources.value(setting) else { return nil }
+            guard let rate = Double(text), rate.isFinite, rate >= 0.1, rate <= 1_000_000 else {
+                problems.append("\(setting.name): '\(text)' is not a rate from 0.1 to 1000000 a second")
+                return nil
+            }
+            return rate
+        }
+        flow.phoneRiskMaxRate = rate(.phoneRiskMaxRps)
+        flow.numberScoringMaxRate = rate(.numberScoringMaxRps)
+        let providerTimeout = integer(.providerTimeoutMs, in: 100...600_000).map { Duration.milliseconds($0) } ?? .seconds(10)
 
         problems = sources.problems + problems
         guard problems.isEmpty else { throw SettingsError(problems: problems) }
         return WorkerSettings(
             worker: worker, providers: providers, idempotencyStore: idempotencyStore, metricsPort: metricsPort,
-            errorPolicy: errorPolicy, retry: retry)
+            errorPolicy: errorPolicy, retry: retry, retries: retries, flow: flow, providerTimeout: providerTimeout)
+    }
+
+    /// A duration written as a whole number with `ms`, `s`, `m` or `h` (a bare number is seconds).
+    static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let unit = units.first { trimmed.hasSuffix($0.0) && Int64(trimmed.dropLast($0.0.count)) != nil }
+        let number = unit.map { trimmed.dropLast($0.0.count) } ?? Substring(trimmed)
+        guard let value = Int64(number), value >= 0, value <= 365 * 24 * 3_600_000 / (unit?.1 ?? 1000) else { return nil }
+        return .milliseconds(value * (unit?.1 ?? 1000))
     }
 
     /// The URL if it is an absolute http(s) URL, without a trailing slash; records a problem otherwise.
@@ -147,6 +206,7 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
             + "dlq=\(worker.deadLetterTopic) delivery=\(worker.delivery.rawValue) store=\(idempotencyStore) "
             + "phoneRisk=\(providers.phoneRiskURL) [\(credentials)] numberScoring=\(providers.numberScoringURL) [API key hidden] "
             + "maxInFlight=\(worker.maxInFlight) metricsPort=\(metricsPort)"
+            + (providers.proxy.map { " proxy=\($0)" } ?? "")
     }
 }
 

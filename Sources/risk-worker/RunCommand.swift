@@ -50,10 +50,10 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot open the idempotency store", metadata: ["store": "\(settings.idempotencyStore)", "error": "\(error)"])
             throw ExitCode(1)
         }
-        let providers = ProviderConnections(settings: settings.providers, poolSize: settings.worker.maxInFlight + 16)
+        let providers = ProviderConnections(settings: settings.providers, poolSize: settings.worker.maxInFlight + 16, requestTimeout: settings.providerTimeout)
         let metrics = WorkerMetrics()
-        let retries = RetryTable(providerCalls: settings.retry)
-        let providerHealth = ProviderHealth(probes: retries.pauseProbes, metrics: metrics, logger: logger)
+        let retries = settings.retries
+        let providerHealth = ProviderHealth(probes: retries.pauseProbes, flow: settings.flow, metrics: metrics, logger: logger)
         let health = WorkerHealth(providers: providerHealth)
         let emitted = EmittedIDs(store: store, logger: logger)
         let batcher = NumberScoringBatcher(client: providers.numberScoring)
@@ -64,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             health: providerHealth,
             policy: settings.errorPolicy,
             retry: retries.providerCalls,
+            maxElapsed: retries.providerCallsMaxElapsed,
             retried: { metrics.retried($0) }
         )
         let worker = ScoringWorker(

@@ -31,6 +31,14 @@ struct SettingFlags: ParsableArguments {
     @Option(setting: .retryCapMs) var retryCapMs: SettingFlag?
     @Option(setting: .retryAttempts) var retryAttempts: SettingFlag?
     @Option(setting: .drainTimeoutMs) var drainTimeoutMs: SettingFlag?
+    @Option(setting: .retryMaxElapsed) var retryMaxElapsed: SettingFlag?
+    @Option(setting: .breakerFailures) var breakerFailures: SettingFlag?
+    @Option(setting: .phoneRiskMaxRps) var phoneRiskMaxRps: SettingFlag?
+    @Option(setting: .numberScoringMaxRps) var numberScoringMaxRps: SettingFlag?
+    @Option(setting: .providerTimeoutMs) var providerTimeoutMs: SettingFlag?
+    @Option(setting: .providerCaFile) var providerCaFile: SettingFlag?
+    @Option(setting: .httpsProxy) var httpsProxy: SettingFlag?
+    @Option(setting: .noProxy) var noProxy: SettingFlag?
 
     /// The settings from these flags, the environment and the file; bad ones end the process with code 2.
     func load() throws -> WorkerSettings {

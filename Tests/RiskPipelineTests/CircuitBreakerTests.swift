@@ -90,9 +90,10 @@ import Testing
         var now = start
         var calls = 0
         let end = start + .seconds(seconds)
+        // Calls are made a millisecond apart at the most, so that no limit at all still ends.
         while true {
             let wait = limiter.reserve(now: now)
-            now = now + wait
+            now = now + max(wait, .milliseconds(1))
             guard now < end else { return calls }
             calls += 1
             limiter.answered(now: now)
@@ -112,7 +113,7 @@ import Testing
     }
 
     @Test func aThrottleLowersTheLimitToWhatTheProviderAcceptedAndHonoursRetryAfter() {
-        var limiter = RateLimiter(maxRate: 1000, now: Self.start)
+        var limiter = RateLimiter(maxRate: 400, now: Self.start)
         // A second of 250 accepted calls, then a 429 with Retry-After: 1.
         var now = Self.start
         for _ in 0..<250 {
@@ -122,13 +123,18 @@ import Testing
         now = Self.start + .milliseconds(1001)
         limiter.answered(now: now)
         limiter.throttled(now: now, retryAfter: .seconds(1))
-        #expect(limiter.limit == 1000, "one signal alone does not lower the limit")
+        #expect(limiter.limit == 400, "one signal alone does not lower the limit")
         #expect(limiter.reserve(now: now) >= .seconds(1), "but its Retry-After holds the calls")
         limiter.throttled(now: now, retryAfter: nil)
-        #expect(limiter.limit == 225)
+        #expect(abs((limiter.limit ?? 0) - 225) < 1)
         // More signals at once do not lower it again.
         limiter.throttled(now: now, retryAfter: nil)
-        #expect(limiter.limit == 225)
+        #expect(abs((limiter.limit ?? 0) - 225) < 1)
+        // Nor below half of it, whatever was accepted.
+        var held = RateLimiter(maxRate: 400, now: Self.start)
+        held.throttled(now: Self.start + .seconds(3), retryAfter: nil)
+        held.throttled(now: Self.start + .seconds(3), retryAfter: nil)
+        #expect(held.limit == 200)
     }
 
     @Test func withoutThrottlingTheLimitRisesStepByStepToTheMaximum() {
@@ -161,7 +167,18 @@ import Testing
         #expect(limiter.limit == RateLimiter.rampStart)
         let first = Self.callsAllowed(&limiter, from: Self.start, seconds: 1)
         #expect(first <= Int(RateLimiter.rampStart) + 1)
-        let later = Self.callsAllowed(&limiter, from: Self.start + .seconds(30), seconds: 1)
-        #expect(later > first * 2, "\(first) calls in the first second, \(later) thirty seconds on")
+        let second = Self.callsAllowed(&limiter, from: Self.start + .seconds(1), seconds: 1)
+        #expect(second > first && second <= 2 * Int(RateLimiter.rampStart) + 2, "doubling: \(first), then \(second)")
+        _ = limiter.reserve(now: Self.start + .seconds(30))
+        #expect(limiter.limit == nil, "with no maximum, the ramp ends in no limit")
+    }
+
+    @Test func aRampGoesBackToTheLimitBeforeTheOutageThenRisesSlowly() {
+        var limiter = RateLimiter(maxRate: 200, now: Self.start)
+        limiter.rampUp(now: Self.start)
+        _ = limiter.reserve(now: Self.start + .seconds(4))
+        #expect(limiter.limit == 160)
+        _ = limiter.reserve(now: Self.start + .seconds(5))
+        #expect(limiter.limit == 200)
     }
 }

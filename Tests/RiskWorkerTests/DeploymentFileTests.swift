@@ -16,6 +16,7 @@ struct DeploymentFileTests {
     static let metrics: Set<String> = [
         "risk_records_consumed_total", "risk_events_scored_total", "risk_dead_letters_total", "risk_duplicates_total",
         "risk_provider_retries_total", "risk_provider_request_duration_seconds", "risk_in_flight", "risk_paused",
+        "risk_provider_state", "risk_provider_rate_limit", "risk_provider_throttled_total",
         "risk_consumer_lag", "risk_transactions_total",
     ]
 

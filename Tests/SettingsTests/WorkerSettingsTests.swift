@@ -1,6 +1,7 @@
 import RiskPipeline
-import Settings
+import ScoringAPI
 import Testing
+@testable import Settings
 
 @Suite("Worker settings")
 struct WorkerSettingsTests {
@@ -152,9 +153,14 @@ struct WorkerSettingsProblemTests {
             "NUMBER_SCORING_URL": "https://ns.example", "NUMBER_SCORING_API_KEY": "k",
             "IDEMPOTENCY_STORE": "sqlite:other.sqlite", "DELIVERY": "at-least-once", "METRICS_PORT": "1", "MAX_IN_FLIGHT": "2",
             "ERROR_POLICY": "number-scoring:7=dead-letter", "RETRY_BASE_MS": "3", "RETRY_CAP_MS": "4", "RETRY_ATTEMPTS": "6",
-            "DRAIN_TIMEOUT_MS": "7",
+            "DRAIN_TIMEOUT_MS": "7", "RETRY_MAX_ELAPSED": "90s", "BREAKER_FAILURES": "8", "PHONE_RISK_MAX_RPS": "250",
+            "NUMBER_SCORING_MAX_RPS": "1000.5", "PROVIDER_TIMEOUT_MS": "2500", "HTTPS_PROXY": "http://u:p@proxy:3128",
+            "NO_PROXY": "localhost,.internal",
         ]
-        #expect(Set(environment.keys).union(["PHONE_RISK_API_KEY", "PHONE_RISK_CUSTOMER_ID"]) == Set(Setting.allCases.map(\.name)))
+        // PROVIDER_CA_FILE needs a certificate file: ScoringAPI's tests read one; its problem is checked below.
+        #expect(
+            Set(environment.keys).union(["PHONE_RISK_API_KEY", "PHONE_RISK_CUSTOMER_ID", "PROVIDER_CA_FILE"])
+                == Set(Setting.allCases.map(\.name)))
         let settings = try WorkerSettings.load(environment: environment)
         let worker = settings.worker
         #expect([worker.brokers, worker.groupID, worker.inputTopic, worker.outputTopic, worker.deadLetterTopic] == ["b:1", "g", "i", "o", "d"])
@@ -167,6 +173,34 @@ struct WorkerSettingsProblemTests {
         #expect(settings.metricsPort == 1)
         #expect(settings.errorPolicy == (try ErrorPolicy(parsing: "number-scoring:7=dead-letter")))
         #expect(settings.retry.base == .milliseconds(3) && settings.retry.cap == .milliseconds(4) && settings.retry.maxAttempts == 6)
+        #expect(settings.retries.providerCalls == settings.retry && settings.retries.providerCallsMaxElapsed == .seconds(90))
+        #expect(settings.flow.breakerFailures == 8)
+        #expect(settings.flow.phoneRiskMaxRate == 250 && settings.flow.numberScoringMaxRate == 1000.5)
+        #expect(settings.providerTimeout == .milliseconds(2500))
+        #expect(settings.providers.proxy == (try HTTPProxy(url: "http://u:p@proxy:3128")))
+        #expect(settings.providers.noProxy.matches(host: "api.internal", port: 443))
+        #expect(!settings.description.contains("u:p"), "the proxy's credentials are never printed")
+    }
+
+    @Test func badFlowAndEgressSettingsAreReportedOneLineEach() {
+        let environment = [
+            "PHONE_RISK_URL": "http://a", "PHONE_RISK_TOKEN": "t", "NUMBER_SCORING_URL": "http://b", "NUMBER_SCORING_API_KEY": "k",
+            "RETRY_MAX_ELAPSED": "soon", "BREAKER_FAILURES": "0", "PHONE_RISK_MAX_RPS": "0", "NUMBER_SCORING_MAX_RPS": "fast",
+            "PROVIDER_TIMEOUT_MS": "5", "PROVIDER_CA_FILE": "/nonexistent/ca.pem", "HTTPS_PROXY": "socks5://proxy:1080",
+            "NO_PROXY": "host:notaport",
+        ]
+        let error = #expect(throws: SettingsError.self) { try WorkerSettings.load(environment: environment) }
+        let problems = error?.problems ?? []
+        for name in ["RETRY_MAX_ELAPSED", "BREAKER_FAILURES", "PHONE_RISK_MAX_RPS", "NUMBER_SCORING_MAX_RPS", "PROVIDER_TIMEOUT_MS",
+                     "PROVIDER_CA_FILE", "HTTPS_PROXY", "NO_PROXY"] {
+            #expect(problems.filter { $0.hasPrefix(name + ":") }.count == 1, "\(name) in \(problems)")
+        }
+        #expect(problems.count == 8)
+    }
+
+    @Test(arguments: [("500ms", Duration.milliseconds(500)), ("90s", .seconds(90)), ("5m", .seconds(300)), ("1h", .seconds(3600)), ("45", .seconds(45))])
+    func durationsAreWrittenWithTheirUnit(text: String, duration: Duration) {
+        #expect(WorkerSettings.parseDuration(text) == duration)
     }
 }
 

@@ -82,9 +82,10 @@ public actor ProviderHealth {
 
     private var state: ProviderHealthState
     private var flows: [ErrorSource: Flow]
-    private var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
-    private var probeWaiters: [UInt64: (source: ErrorSource, continuation: CheckedContinuation<Void, any Error>)] = [:]
-    private var nextWaiter: UInt64 = 0
+    /// Work waiting for the account pause to end.
+    private var waiters = WaitingContinuations<Void>()
+    /// Work waiting for a provider's probe to have an outcome.
+    private var probeWaiters: [ErrorSource: WaitingContinuations<Void>] = [:]
     private var observers: [UInt64: AsyncStream<Bool>.Continuation] = [:]
     private var nextObserver: UInt64 = 0
     private var pausedForFetching = false
@@ -295,30 +296,20 @@ public actor ProviderHealth {
     }
 
     private func waitForProbe(_ source: ErrorSource) async throws {
-        nextWaiter += 1
-        let id = nextWaiter
+        let ticket = probeWaiters[source, default: WaitingContinuations()].newTicket()
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    probeWaiters[id] = (source, continuation)
-                }
-            }
+            try await withCheckedThrowingContinuation { probeWaiters[source, default: WaitingContinuations()].add($0, ticket: ticket) }
         } onCancel: {
-            Task { await self.cancelProbeWaiter(id) }
+            Task { await self.cancelProbeWaiter(ticket, source: source) }
         }
     }
 
-    private func cancelProbeWaiter(_ id: UInt64) {
-        probeWaiters.removeValue(forKey: id)?.continuation.resume(throwing: CancellationError())
+    private func cancelProbeWaiter(_ ticket: UInt64, source: ErrorSource) {
+        probeWaiters[source]?.cancel(ticket)
     }
 
     private func resumeProbeWaiters(_ source: ErrorSource) {
-        for (id, waiter) in probeWaiters where waiter.source == source {
-            probeWaiters.removeValue(forKey: id)
-            waiter.continuation.resume()
-        }
+        probeWaiters[source]?.resumeAll()
     }
 
     private func removeObserver(_ id: UInt64) {
@@ -326,28 +317,19 @@ public actor ProviderHealth {
     }
 
     private func waitForEnd() async throws {
-        nextWaiter += 1
-        let id = nextWaiter
+        let ticket = waiters.newTicket()
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    waiters[id] = continuation
-                }
-            }
+            try await withCheckedThrowingContinuation { waiters.add($0, ticket: ticket) }
         } onCancel: {
-            Task { await self.cancelWaiter(id) }
+            Task { await self.cancelWaiter(ticket) }
         }
     }
 
-    private func cancelWaiter(_ id: UInt64) {
-        waiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+    private func cancelWaiter(_ ticket: UInt64) {
+        waiters.cancel(ticket)
     }
 
     private func resumeAll() {
-        let all = waiters
-        waiters.removeAll()
-        for continuation in all.values { continuation.resume() }
+        waiters.resumeAll()
     }
 }

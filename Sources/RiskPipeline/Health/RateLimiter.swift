@@ -2,14 +2,15 @@
 /// `*_MAX_RPS` setting; none by default), lowered when the provider throttles and raised again step by step.
 ///
 /// - Throttling signals (HTTP 429, number-scoring code 4, phone-risk 10019) lower the limit to 90 % of the rate the
-///   provider accepted over the last second (or halve it when nothing was accepted), at most once per
+///   provider accepted over the last second (but never below half of it at once), at most once per
 ///   `decreaseInterval`, once they are at least two and 5 % of the calls in the current second (a signal now and
 ///   then, about one number, does not slow every call down); every signal holds the calls until the provider's
 ///   `Retry-After` has passed.
 /// - Each `increaseInterval` without a throttling signal raises the limit by 5 % (at least one call a second), up
 ///   to `maxRate`; with no maximum the limit keeps growing, and traffic is bounded by the work in flight.
-/// - After a circuit breaker closes, ``rampUp(now:)`` starts the limit at `rampStart` calls a second, so a recovered
-///   provider is not met by every waiting call at once.
+/// - After a circuit breaker closes, ``rampUp(now:)`` starts the limit at `rampStart` calls a second and doubles it
+///   each second up to the limit before the outage (or `maxRate`; with neither, until `unlimitedAbove`, where the
+///   limit goes), so a recovered provider is not met by every waiting call at once.
 struct RateLimiter: Sendable {
     /// The configured ceiling in calls a second; nil: none.
     let maxRate: Double?
@@ -21,9 +22,14 @@ struct RateLimiter: Sendable {
     private var windowStart: ContinuousClock.Instant
     private var windowAnswered = 0
     private var windowThrottled = 0
-    private var lastWindowAnswered: Int?
+    /// Calls a second made over the last closed window (answered or throttled), nil before one closed.
+    private var lastWindowCallRate: Double?
+    /// Calls a second the provider answered over the last closed window, nil before one closed.
+    private var lastWindowRate: Double?
     private var lastChange: ContinuousClock.Instant
     private var lastDecrease: ContinuousClock.Instant?
+    /// While ramping up after a breaker closed: the limit up to which it doubles each second (infinity: no ceiling).
+    private var rampCeiling: Double?
 
     /// How often the limit may fall.
     static let decreaseInterval = Duration.milliseconds(500)
@@ -33,6 +39,8 @@ struct RateLimiter: Sendable {
     static let rampStart = 10.0
     /// The lowest limit.
     static let minimumLimit = 1.0
+    /// With no maximum, a ramp that reaches this many calls a second ends in no limit at all.
+    static let unlimitedAbove = 5_000.0
 
     /// A limiter at `maxRate` calls a second (nil: unlimited), starting at `now`.
     init(maxRate: Double?, now: ContinuousClock.Instant) {
@@ -74,13 +82,16 @@ struct RateLimiter: Sendable {
         if let lastDecrease, now - lastDecrease < Self.decreaseInterval { return }
         lastDecrease = now
         let accepted = acceptedRate(now: now)
-        let current = limit ?? max(accepted, Self.minimumLimit) * 2
-        let lowered = accepted > 0 ? min(current, accepted * 0.9) : current / 2
+        let current = limit ?? max(accepted, callRate(now: now), Self.minimumLimit)
+        // Never below half at once: the rate accepted lately may be low because calls were held (a Retry-After).
+        let lowered = max(current / 2, min(current, accepted * 0.9))
+        rampCeiling = nil
         set(limit: max(Self.minimumLimit, lowered), now: now)
     }
 
     /// A breaker closed at `now`: start from a low limit and rise from there.
     mutating func rampUp(now: ContinuousClock.Instant) {
+        rampCeiling = limit ?? maxRate ?? .infinity
         set(limit: min(maxRate ?? Self.rampStart, Self.rampStart), now: now)
         tokens = 1
     }
@@ -100,9 +111,23 @@ struct RateLimiter: Sendable {
     private mutating func raiseIfDue(now: ContinuousClock.Instant) {
         guard let current = limit, now - lastChange >= Self.increaseInterval else { return }
         if let maxRate, current >= maxRate { return }
-        let steps = Double((now - lastChange) / Self.increaseInterval).rounded(.down)
+        let steps = Int(min(Double((now - lastChange) / Self.increaseInterval).rounded(.down), 100))
         var raised = current
-        for _ in 0..<Int(min(steps, 100)) { raised += max(Self.minimumLimit, raised * 0.05) }
+        for _ in 0..<steps {
+            if let ceiling = rampCeiling, raised < ceiling {
+                raised = min(raised * 2, ceiling)
+            } else {
+                rampCeiling = nil
+                raised += max(Self.minimumLimit, raised * 0.05)
+            }
+        }
+        if maxRate == nil, rampCeiling == .infinity, raised >= Self.unlimitedAbove {
+            rampCeiling = nil
+            refill(at: now)
+            limit = nil
+            lastChange = now
+            return
+        }
         set(limit: min(maxRate ?? raised, raised), now: now)
     }
 
@@ -118,7 +143,8 @@ struct RateLimiter: Sendable {
     private mutating func roll(now: ContinuousClock.Instant) {
         let elapsed = now - windowStart
         guard elapsed >= .seconds(1) else { return }
-        lastWindowAnswered = elapsed >= .seconds(2) ? 0 : windowAnswered
+        lastWindowRate = Double(windowAnswered) / Self.seconds(elapsed)
+        lastWindowCallRate = Double(windowAnswered + windowThrottled) / Self.seconds(elapsed)
         windowAnswered = 0
         windowThrottled = 0
         windowStart = now
@@ -127,8 +153,14 @@ struct RateLimiter: Sendable {
     /// Calls a second the provider accepted lately: the last whole second, else the current part of one (over at
     /// least a second: providers count their allowance per second, and may accept a second's worth at once).
     private func acceptedRate(now: ContinuousClock.Instant) -> Double {
-        if let lastWindowAnswered { return Double(lastWindowAnswered) }
+        if let lastWindowRate { return lastWindowRate }
         return Double(windowAnswered) / max(1, Self.seconds(now - windowStart))
+    }
+
+    /// Calls a second made lately, answered or throttled: the limit in effect when there was none.
+    private func callRate(now: ContinuousClock.Instant) -> Double {
+        let current = Double(windowAnswered + windowThrottled) / max(1, Self.seconds(now - windowStart))
+        return max(current, lastWindowCallRate ?? 0)
     }
 
     /// The bucket's size: a tenth of a second of calls, at least one.

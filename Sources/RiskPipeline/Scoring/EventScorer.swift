@@ -26,13 +26,14 @@ public struct EventScorer: Sendable {
     public struct Providers: Sendable {
         /// Scores a number's risk for an event.
         public var phoneRisk: @Sendable (PhoneRiskRequest) async throws -> PhoneRiskResult
-        /// Looks up one number's scoring record (through the batcher).
-        public var numberScoring: @Sendable (PhoneNumber) async throws -> NumberScoringRecord
+        /// Looks up one number's scoring record: through the batcher, or (`alone`) in a request of its own, after a
+        /// batch it was in failed as a whole.
+        public var numberScoring: @Sendable (PhoneNumber, _ alone: Bool) async throws -> NumberScoringRecord
 
         /// Providers from two closures.
         public init(
             phoneRisk: @escaping @Sendable (PhoneRiskRequest) async throws -> PhoneRiskResult,
-            numberScoring: @escaping @Sendable (PhoneNumber) async throws -> NumberScoringRecord
+            numberScoring: @escaping @Sendable (PhoneNumber, _ alone: Bool) async throws -> NumberScoringRecord
         ) {
             self.phoneRisk = phoneRisk
             self.numberScoring = numberScoring
@@ -43,7 +44,9 @@ public struct EventScorer: Sendable {
         where C.Duration == Duration {
             Providers(
                 phoneRisk: { request in try await phoneRisk.score(request) },
-                numberScoring: { number in try await numberScoring.lookup(number) }
+                numberScoring: { number, alone in
+                    alone ? try await numberScoring.lookupAlone(number) : try await numberScoring.lookup(number)
+                }
             )
         }
 
@@ -57,10 +60,10 @@ public struct EventScorer: Sendable {
                     defer { metrics.providerRequest(.phoneRisk, duration: .now - start) }
                     return try await phoneRisk(request)
                 },
-                numberScoring: { number in
+                numberScoring: { number, alone in
                     let start = ContinuousClock.now
                     defer { metrics.providerRequest(.numberScoring, duration: .now - start) }
-                    return try await numberScoring(number)
+                    return try await numberScoring(number, alone)
                 }
             )
         }
@@ -124,7 +127,7 @@ public struct EventScorer: Sendable {
         )
         async let phoneRisk: Call = {
             if let json = stored?.phoneRisk { return .done(json, partial: stored?.partial ?? false, fresh: false) }
-            return try await call(.phoneRisk, event: event) {
+            return try await call(.phoneRisk, event: event) { _ in
                 let result = try await providers.phoneRisk(request)
                 let json = result.dataJSON
                 try await store.savePhoneRisk(externalId: event.externalId, json: json, partial: result.isPartial)
@@ -133,8 +136,8 @@ public struct EventScorer: Sendable {
         }()
         async let numberScoring: Call = {
             if let json = stored?.numberScoring { return .done(json, partial: false, fresh: false) }
-            return try await call(.numberScoring, event: event) {
-                let record = try await providers.numberScoring(event.phoneNumber)
+            return try await call(.numberScoring, event: event) { alone in
+                let record = try await providers.numberScoring(event.phoneNumber, alone)
                 let json = record.json
                 try await store.saveNumberScoring(externalId: event.externalId, json: json)
                 return (json, false)
@@ -163,14 +166,16 @@ public struct EventScorer: Sendable {
     /// Runs one provider call with retries by policy; store failures are thrown, provider failures returned.
     ///
     /// Each attempt waits for the provider's breaker and rate limit first. A provider failure while the breaker is
-    /// (or was) open, and a throttled call, cost the event no attempt (a throttled one waits by its own backoff); every
-    /// retry counts against `maxElapsed`, except the time spent waiting for an open breaker.
-    private func call(_ source: ErrorSource, event: LifecycleEvent, _ body: () async throws -> ([UInt8], Bool)) async throws -> Call {
+    /// (or was) open, and a throttled call, cost the event no attempt (a throttled one waits by its own backoff); so does
+    /// a number-scoring batch failing as a whole, after which the number is asked alone; every retry counts against
+    /// `maxElapsed`, except the time spent waiting for an open breaker.
+    private func call(_ source: ErrorSource, event: LifecycleEvent, _ body: (_ alone: Bool) async throws -> ([UInt8], Bool)) async throws -> Call {
         let identity = UInt64(bitPattern: Int64(event.externalId.hashValue))
         var backoff = retry.start()
         var throttleBackoff = RetrySchedule(base: retry.base, cap: retry.cap, maxAttempts: nil, retryAfterCap: retry.retryAfterCap, jitter: retry.jitter).start()
         var attempts = 0
         var breakerWaits = Duration.zero
+        var alone = false
         let started = ContinuousClock.now
         while true {
             let admission = try await health.admit(source, event: identity)
@@ -178,7 +183,7 @@ public struct EventScorer: Sendable {
             attempts += 1
             let error: ScoringError
             do {
-                let (json, partial) = try await body()
+                let (json, partial) = try await body(alone)
                 await health.report(source, event: identity, admission: admission, outcome: .answered)
                 return .done(json, partial: partial, fresh: true)
             } catch let scoringError as ScoringError {
@@ -195,10 +200,20 @@ public struct EventScorer: Sendable {
             }
             let throttled = ThrottleSignal.matches(source: source, code: error.code)
             await health.noteFailure(source, code: error.code, message: error.message)
+            // A number-scoring batch that failed as a whole is one failure of the provider, however many events it held.
+            let failedRequest = error.batch.map { $0 | (1 << 63) } ?? identity
             let forgiven = await health.report(
-                source, event: identity, admission: admission,
+                source, event: failedRequest, admission: admission,
                 outcome: throttled ? .throttled(retryAfter: error.retryAfter) : .failed)
             let spent = ContinuousClock.now - started - breakerWaits
+            if spent < maxElapsed, error.batch != nil, !throttled, !alone {
+                // A batch of several numbers failed as a whole: not this number's fault yet. Ask again alone, so that
+                // one number that breaks its batch is charged, and its neighbours are not.
+                alone = true
+                attempts -= 1
+                retried(source)
+                continue
+            }
             if spent < maxElapsed {
                 if throttled {
                     // No attempt spent: wait by the event's own backoff (and Retry-After), then for the rate limit.

@@ -3,9 +3,9 @@ import DequeModule
 /// One event per externalId at a time within this process, so that duplicates arriving together (on other keys
 /// or partitions) wait for the first one's stored results instead of paying the providers again.
 public actor ExternalIdLock {
+    /// The tickets waiting for each externalId held, in arrival order.
     private var queues: [String: Deque<UInt64>] = [:]
-    private var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
-    private var nextWaiter: UInt64 = 0
+    private var waiters = WaitingContinuations<Void>()
 
     /// An empty lock table.
     public init() {}
@@ -16,20 +16,14 @@ public actor ExternalIdLock {
             queues[externalId] = []
             return
         }
-        let id = nextWaiter
-        nextWaiter += 1
-        queues[externalId, default: []].append(id)
+        let ticket = waiters.newTicket()
+        queues[externalId, default: []].append(ticket)
         try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    queues[externalId]?.removeAll { $0 == id }
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    waiters[id] = continuation
-                }
+            try await withCheckedThrowingContinuation { continuation in
+                if !waiters.add(continuation, ticket: ticket) { queues[externalId]?.removeAll { $0 == ticket } }
             }
         } onCancel: {
-            Task { await self.cancel(id, externalId: externalId) }
+            Task { await self.cancel(ticket, externalId: externalId) }
         }
     }
 
@@ -37,11 +31,8 @@ public actor ExternalIdLock {
     public func release(_ externalId: String) {
         guard var queue = queues[externalId] else { return }
         while let next = queue.popFirst() {
-            if let continuation = waiters.removeValue(forKey: next) {
-                queues[externalId] = queue
-                continuation.resume()
-                return
-            }
+            queues[externalId] = queue
+            if waiters.resume(next) { return }
         }
         queues[externalId] = nil
     }
@@ -49,9 +40,8 @@ public actor ExternalIdLock {
     /// How many externalIds are held.
     public var heldCount: Int { queues.count }
 
-    private func cancel(_ id: UInt64, externalId: String) {
-        guard let continuation = waiters.removeValue(forKey: id) else { return }
-        queues[externalId]?.removeAll { $0 == id }
-        continuation.resume(throwing: CancellationError())
+    private func cancel(_ ticket: UInt64, externalId: String) {
+        guard waiters.cancel(ticket) else { return }
+        queues[externalId]?.removeAll { $0 == ticket }
     }
 }

@@ -9,7 +9,7 @@ public enum Delivery: String, Sendable, CaseIterable {
 }
 
 /// What a worker needs to run its sessions: the cluster, the group, the three topics, delivery and its limits.
-public struct WorkerConfiguration: Sendable {
+public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     /// The bootstrap servers.
     public var brokers = "localhost:9092"
     /// The consumer group.
@@ -35,4 +35,11 @@ public struct WorkerConfiguration: Sendable {
 
     /// A configuration with every default.
     public init() {}
+
+    /// One line for logs: property names only (their values may be secrets).
+    public var description: String {
+        "brokers=\(brokers) group=\(groupID) input=\(inputTopic) output=\(outputTopic) dlq=\(deadLetterTopic) "
+            + "delivery=\(delivery.rawValue) maxInFlight=\(maxInFlight) drainTimeout=\(drainTimeout) "
+            + "properties=[\(kafkaProperties.keys.sorted().joined(separator: ","))]"
+    }
 }
