@@ -11,16 +11,16 @@ import Synchronization
 /// Batches are submitted synchronously (so each partition's order is kept) and emitted by one loop, ``run()``:
 /// whatever arrives while a cycle commits goes in the next cycle. A scored event whose externalId was emitted
 /// before (or earlier in the same cycle) is dropped and counted as a duplicate.
-public final class OutputEmitter: Sendable {
+final class OutputEmitter: Sendable {
     /// Why emitting stopped: the session must restart from the committed offsets, or the worker must stop.
-    public enum Failure: Error, Sendable, CustomStringConvertible {
+    enum Failure: Error, Sendable, CustomStringConvertible {
         /// A transaction was aborted or a delivery failed: what was not committed must be consumed again.
         case restartFromCommitted(KafkaError)
         /// The producer is fenced or fatally broken (another instance took over this transactional id).
         case fatal(KafkaError)
 
         /// One line for logs.
-        public var description: String {
+        var description: String {
             switch self {
             case .restartFromCommitted(let error): "emitting failed, restarting from the committed offsets: \(error)"
             case .fatal(let error): "the producer cannot go on: \(error)"
@@ -41,7 +41,7 @@ public final class OutputEmitter: Sendable {
 
     /// An emitter producing through `sink` (transactional in exactly-once mode), retrying retriable commits by
     /// `commitRetry` and sleeping with `sleep`.
-    public init(
+    init(
         sink: any OutputSink,
         delivery: Delivery,
         emitted: EmittedIDs,
@@ -61,14 +61,14 @@ public final class OutputEmitter: Sendable {
     }
 
     /// Queues a partition's released outputs; the next cycle emits them.
-    public func submit(_ batch: EmitBatch) {
+    func submit(_ batch: EmitBatch) {
         state.withLock { $0.submit(batch) }
         wake.yield()
     }
 
     /// Returns once everything submitted before the call is committed (or dropped by a failed cycle), or the
     /// emitter has stopped.
-    public func flush() async {
+    func flush() async {
         let id = state.withLock { $0.nextFlushID() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -81,14 +81,14 @@ public final class OutputEmitter: Sendable {
     }
 
     /// Ends ``run()`` after its current cycle.
-    public func stop() {
+    func stop() {
         let waiting = state.withLock { $0.stop() }
         for continuation in waiting { continuation.resume() }
         wake.finish()
     }
 
     /// Emits submitted batches until stopped; throws ``Failure`` when the session cannot go on.
-    public func run() async throws {
+    func run() async throws {
         defer {
             let waiting = state.withLock { $0.stop() }
             for continuation in waiting { continuation.resume() }

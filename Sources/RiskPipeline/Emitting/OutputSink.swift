@@ -2,7 +2,7 @@ import Kafka
 
 /// Where the emitter's cycles go: the producer (transactional in exactly-once mode) and the consumer group's
 /// offsets; in production ``KafkaOutputSink``, in unit tests anything that behaves like it.
-public protocol OutputSink: Sendable {
+protocol OutputSink: Sendable {
     /// Starts a transaction.
     func beginTransaction() throws
     /// Produces `records` and returns each one's delivery report, in order.
@@ -18,31 +18,31 @@ public protocol OutputSink: Sendable {
 }
 
 /// A session's producer and consumer as the emitter's sink.
-public struct KafkaOutputSink: OutputSink {
+struct KafkaOutputSink: OutputSink {
     /// The session's producer.
-    public let producer: KafkaProducer
+    let producer: KafkaProducer
     /// The session's consumer, whose group the offsets belong to.
-    public let consumer: KafkaConsumer
+    let consumer: KafkaConsumer
 
     /// The sink of `producer` for `consumer`'s group.
-    public init(producer: KafkaProducer, consumer: KafkaConsumer) {
+    init(producer: KafkaProducer, consumer: KafkaConsumer) {
         self.producer = producer
         self.consumer = consumer
     }
 
-    public func beginTransaction() throws { try producer.beginTransaction() }
+    func beginTransaction() throws { try producer.beginTransaction() }
 
-    public func send(_ records: [ProducerRecord]) async throws -> [Result<DeliveryReport, KafkaError>] {
+    func send(_ records: [ProducerRecord]) async throws -> [Result<DeliveryReport, KafkaError>] {
         try await producer.send(records)
     }
 
-    public func sendOffsetsToTransaction(_ offsets: [TopicPartitionOffset]) async throws {
+    func sendOffsetsToTransaction(_ offsets: [TopicPartitionOffset]) async throws {
         try await producer.sendOffsetsToTransaction(offsets, groupMetadata: try consumer.groupMetadata())
     }
 
-    public func commitTransaction() async throws { try await producer.commitTransaction() }
+    func commitTransaction() async throws { try await producer.commitTransaction() }
 
-    public func abortTransaction() async throws { try await producer.abortTransaction() }
+    func abortTransaction() async throws { try await producer.abortTransaction() }
 
-    public func commitOffsets(_ offsets: [TopicPartitionOffset]) async throws { try await consumer.commit(offsets) }
+    func commitOffsets(_ offsets: [TopicPartitionOffset]) async throws { try await consumer.commit(offsets) }
 }

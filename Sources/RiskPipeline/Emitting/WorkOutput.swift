@@ -2,7 +2,7 @@ import Kafka
 import RiskEvents
 
 /// What processing one input record produced, waiting in its partition's order to be emitted.
-public enum WorkOutput: Sendable {
+enum WorkOutput: Sendable {
     /// A scored event for `externalId`.
     case scored(ProducerRecord, externalId: String)
     /// A dead letter, with its source and code for the metrics.
@@ -12,16 +12,16 @@ public enum WorkOutput: Sendable {
 }
 
 /// A partition's outputs released in input order, and the offset to commit once they are delivered.
-public struct EmitBatch: Sendable {
+struct EmitBatch: Sendable {
     /// The input partition.
-    public var partition: TopicPartition
+    var partition: TopicPartition
     /// Its outputs, in input-offset order.
-    public var outputs: [WorkOutput]
+    var outputs: [WorkOutput]
     /// The next input offset to read once these outputs are delivered.
-    public var nextOffset: Int64
+    var nextOffset: Int64
 
     /// A batch of `outputs` from `partition`, committing `nextOffset`.
-    public init(partition: TopicPartition, outputs: [WorkOutput], nextOffset: Int64) {
+    init(partition: TopicPartition, outputs: [WorkOutput], nextOffset: Int64) {
         self.partition = partition
         self.outputs = outputs
         self.nextOffset = nextOffset

@@ -2,13 +2,13 @@ import DequeModule
 import Kafka
 
 /// One unit of work: an input record, tagged with its partition sequencer's generation.
-public struct Work: Sendable {
+struct Work: Sendable {
     /// The input record.
-    public var record: KafkaRecord
+    var record: KafkaRecord
     /// The sequencer generation it was enqueued in (a later generation means it was abandoned).
-    public var generation: UInt64
+    var generation: UInt64
     /// A number unique within the process, naming the work (the provider pause's prober).
-    public var id: UInt64
+    var id: UInt64
 }
 
 /// The worker's bookkeeping as a value: the partitions owned and their sequencers, records waiting for an in-flight

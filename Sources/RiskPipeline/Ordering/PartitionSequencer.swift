@@ -14,38 +14,38 @@ import DequeModule
 /// of records in flight otherwise). The type is a plain value: its owner (one actor per consumer, or per partition)
 /// serialises access. After ``abandon()`` (a revoked partition) the sequencer is empty and its ``generation`` has
 /// changed, so that a late `finish` of abandoned work can be told apart from work enqueued again later.
-public struct PartitionSequencer<Output> {
+struct PartitionSequencer<Output> {
     /// A record whose output is released, with that output.
-    public struct Release {
+    struct Release {
         /// The record's offset.
-        public var offset: Int64
+        var offset: Int64
         /// The output the record finished with.
-        public var output: Output
+        var output: Output
     }
 
     /// What one `finish` changed: outputs now released (offset order) and waiting records now allowed to start.
-    public struct Completion {
+    struct Completion {
         /// Outputs released by this finish, in increasing offset order (possibly empty).
-        public var ready: [Release]
+        var ready: [Release]
         /// Offsets of records that were waiting for this one (same key) and may start now (zero or one).
-        public var startable: [Int64]
+        var startable: [Int64]
     }
 
     /// What ``abandon()`` dropped.
-    public struct Abandoned {
+    struct Abandoned {
         /// Offsets of the records that had not started (waiting for an earlier record with the same key).
-        public var waiting: [Int64]
+        var waiting: [Int64]
         /// Offsets of the records that had started and not finished.
-        public var running: [Int64]
+        var running: [Int64]
         /// Records that had finished but whose output was not released (an earlier record was unfinished).
-        public var finished: [Release]
+        var finished: [Release]
 
         /// How many records were dropped in all.
-        public var count: Int { waiting.count + running.count + finished.count }
+        var count: Int { waiting.count + running.count + finished.count }
     }
 
     /// Why a call was refused; the sequencer is unchanged when it refuses.
-    public enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         /// `enqueue` with an offset not greater than the last one enqueued.
         case offsetNotIncreasing(offset: Int64, last: Int64)
         /// `finish` of an offset that is not in flight (never enqueued, already released, or abandoned).
@@ -58,7 +58,7 @@ public struct PartitionSequencer<Output> {
         case staleGeneration(offset: Int64, generation: UInt64, current: UInt64)
 
         /// A one-line explanation.
-        public var description: String {
+        var description: String {
             switch self {
             case .offsetNotIncreasing(let offset, let last): "offset \(offset) enqueued after offset \(last): offsets must increase"
             case .unknownOffset(let offset): "offset \(offset) is not in flight"
@@ -93,33 +93,33 @@ public struct PartitionSequencer<Output> {
     private var runningRecords = 0
 
     /// The offset after the released prefix (the next offset to consume), nil until a first release or a start offset.
-    public private(set) var committableOffset: Int64?
+    private(set) var committableOffset: Int64?
     /// Changes at every ``abandon()``; tag work with it to recognise late finishes of abandoned work.
-    public private(set) var generation: UInt64 = 0
+    private(set) var generation: UInt64 = 0
 
     /// An empty sequencer; `committedOffset` (the partition's committed position, if known) is the initial committable
     /// offset, and `generation` the first generation (a partition owned again must not reuse an earlier one).
-    public init(committedOffset: Int64? = nil, generation: UInt64 = 0) {
+    init(committedOffset: Int64? = nil, generation: UInt64 = 0) {
         committableOffset = committedOffset
         self.generation = generation
     }
 
     /// Records enqueued and not yet released (waiting, running, or finished behind an unfinished one).
-    public var inFlightCount: Int { slots.count }
+    var inFlightCount: Int { slots.count }
     /// Records started and not finished.
-    public var runningCount: Int { runningRecords }
+    var runningCount: Int { runningRecords }
     /// Records waiting for an earlier record with the same key.
-    public var waitingCount: Int { slots.count - runningRecords - finishedUnreleasedCount }
+    var waitingCount: Int { slots.count - runningRecords - finishedUnreleasedCount }
     /// Whether nothing is in flight.
-    public var isIdle: Bool { slots.isEmpty }
+    var isIdle: Bool { slots.isEmpty }
     /// The smallest offset in flight, if any.
-    public var oldestInFlight: Int64? { slots.first?.offset }
+    var oldestInFlight: Int64? { slots.first?.offset }
 
     private var finishedUnreleasedCount = 0
 
     /// Adds the next record of the partition; returns whether it may start now (false: it waits for an earlier
     /// record with the same key, and a later `finish` will name it as startable).
-    public mutating func enqueue(offset: Int64, key: [UInt8]?) throws(Rejection) -> Bool {
+    mutating func enqueue(offset: Int64, key: [UInt8]?) throws(Rejection) -> Bool {
         if let lastEnqueued, offset <= lastEnqueued {
             throw .offsetNotIncreasing(offset: offset, last: lastEnqueued)
         }
@@ -141,7 +141,7 @@ public struct PartitionSequencer<Output> {
 
     /// Records that the running record at `offset` finished with `output`; returns the outputs now released and the
     /// records now allowed to start. With `generation`, a finish from before the last `abandon` is refused.
-    public mutating func finish(offset: Int64, output: Output, generation: UInt64? = nil) throws(Rejection) -> Completion {
+    mutating func finish(offset: Int64, output: Output, generation: UInt64? = nil) throws(Rejection) -> Completion {
         if let generation, generation != self.generation {
             throw .staleGeneration(offset: offset, generation: generation, current: self.generation)
         }
@@ -180,7 +180,7 @@ public struct PartitionSequencer<Output> {
 
     /// Drops everything in flight (the partition was revoked) and reports what was dropped; the committable offset
     /// stays at the released prefix, the next enqueue may start at any offset, and the generation changes.
-    public mutating func abandon() -> Abandoned {
+    mutating func abandon() -> Abandoned {
         var dropped = Abandoned(waiting: [], running: [], finished: [])
         for slot in slots {
             switch slot.state {

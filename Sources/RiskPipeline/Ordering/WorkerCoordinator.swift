@@ -2,7 +2,7 @@ import Kafka
 import Logging
 
 /// The consumer as the coordinator uses it: fetching paused and resumed per partition.
-public protocol PartitionFlow: Sendable {
+protocol PartitionFlow: Sendable {
     /// Stops fetching from `partitions` (the consumer keeps serving the group).
     func pause(_ partitions: [TopicPartition]) throws
     /// Fetches from `partitions` again.
@@ -14,7 +14,7 @@ extension KafkaConsumer: PartitionFlow {}
 /// Drives a ``CoordinatorState``: each input goes to the state, and the actions it returns are performed here —
 /// work handed to `start`, released outputs to the emitter, fetching paused and resumed. Revocation and shutdown
 /// wait, on continuations, until the work they wait for has finished or their deadline has passed.
-public actor WorkerCoordinator {
+actor WorkerCoordinator {
     /// What a waiting revocation or shutdown waits for.
     private enum Awaited {
         /// No record of these partitions in flight.
@@ -39,7 +39,7 @@ public actor WorkerCoordinator {
 
     /// A coordinator feeding `start` with at most `maxInFlight` unfinished records at once and `emitter` with their
     /// outputs, pausing and resuming `flow`; see ``CoordinatorState`` for the bounds.
-    public init(
+    init(
         flow: any PartitionFlow,
         emitter: OutputEmitter,
         maxInFlight: Int,
@@ -57,31 +57,31 @@ public actor WorkerCoordinator {
     }
 
     /// Records in flight: started, or waiting for an earlier record with the same key, and not finished.
-    public var inFlightCount: Int { state.inFlight }
+    var inFlightCount: Int { state.inFlight }
     /// Finished records whose outputs wait for an earlier record of their partition.
-    public var unreleasedCount: Int { state.unreleased }
+    var unreleasedCount: Int { state.unreleased }
     /// The partitions owned.
-    public var ownedPartitions: [TopicPartition] { state.ownedPartitions }
+    var ownedPartitions: [TopicPartition] { state.ownedPartitions }
     /// Revocations and drains waiting for work to finish.
     var waitingCount: Int { waiters.count }
 
     /// Takes records from the consumer: they start as slots free up; the consumer pauses while many of them wait
     /// (see ``Backpressure``).
-    public func accept(_ records: [KafkaRecord]) {
+    func accept(_ records: [KafkaRecord]) {
         metrics.consumed.increment(by: records.count)
         perform(state.accept(records))
         metrics.inFlight.record(state.inFlight)
     }
 
     /// New partitions: they start from their committed offsets (the consumer's job), with fresh sequencers.
-    public func assigned(_ assigned: [TopicPartition]) {
+    func assigned(_ assigned: [TopicPartition]) {
         perform(state.assigned(assigned))
         logger.info("partitions assigned", metadata: ["partitions": "\(describe(assigned))"])
     }
 
     /// Partitions leaving: unless lost, their work in flight gets until `deadline` to finish; their released
     /// outputs are committed; what is still unfinished is abandoned uncommitted (the next owner reads it again).
-    public func revoked(_ revoked: [TopicPartition], lost: Bool, deadline: ContinuousClock.Instant) async {
+    func revoked(_ revoked: [TopicPartition], lost: Bool, deadline: ContinuousClock.Instant) async {
         let owned = state.revoking(revoked)
         if !lost { await wait(for: .partitionsIdle(owned), until: deadline) }
         let (revocation, actions) = state.revoked(owned)
@@ -95,20 +95,20 @@ public actor WorkerCoordinator {
     }
 
     /// A record's work is done: release what its partition's order allows, start what waited for it.
-    public func finished(_ work: Work, output: WorkOutput) {
+    func finished(_ work: Work, output: WorkOutput) {
         perform(state.finished(work, output: output))
         metrics.inFlight.record(state.inFlight)
         resumeWaitersDone()
     }
 
     /// Pauses (or resumes) consumption while a provider cannot be called.
-    public func setProvidersPaused(_ paused: Bool) {
+    func setProvidersPaused(_ paused: Bool) {
         perform(state.setProvidersPaused(paused))
     }
 
     /// Stops taking new records (shutdown), then waits until nothing is in flight or `deadline`; returns whether
     /// everything finished.
-    public func drain(until deadline: ContinuousClock.Instant) async -> Bool {
+    func drain(until deadline: ContinuousClock.Instant) async -> Bool {
         perform(state.drain())
         await wait(for: .idle, until: deadline)
         return state.isIdle

@@ -174,6 +174,7 @@ public struct EventScorer: Sendable {
         var backoff = retry.start()
         var throttleBackoff = RetrySchedule(base: retry.base, cap: retry.cap, maxAttempts: nil, retryAfterCap: retry.retryAfterCap, jitter: retry.jitter).start()
         var attempts = 0
+        var calls = 0
         var breakerWaits = Duration.zero
         var alone = false
         let started = ContinuousClock.now
@@ -181,6 +182,7 @@ public struct EventScorer: Sendable {
             let admission = try await health.admit(source, event: identity)
             breakerWaits += admission.waitedForBreaker
             attempts += 1
+            calls += 1
             let error: ScoringError
             do {
                 let (json, partial) = try await body(alone)
@@ -196,15 +198,24 @@ public struct EventScorer: Sendable {
             guard action == .retry else {
                 // The provider answered: the failure is the event's, or the account's.
                 await health.report(source, event: identity, admission: admission, outcome: .answered)
-                return .failed(source, code: error.code, message: error.message, attempts: attempts, action: action)
+                return .failed(source, code: error.code, message: error.message, attempts: calls, action: action)
             }
             let throttled = ThrottleSignal.matches(source: source, code: error.code)
             await health.noteFailure(source, code: error.code, message: error.message)
             // A number-scoring batch that failed as a whole is one failure of the provider, however many events it held.
             let failedRequest = error.batch.map { $0 | (1 << 63) } ?? identity
-            let forgiven = await health.report(
-                source, event: failedRequest, admission: admission,
-                outcome: throttled ? .throttled(retryAfter: error.retryAfter) : .failed)
+            // The breaker counts failures of the request itself (connection, deadline, HTTP 5xx); an answer carrying a
+            // retriable code (number-scoring 7, phone-risk 599) shows the provider up: retried, as this event's trouble.
+            let outcome: ProviderHealth.Outcome
+            if throttled {
+                outcome = .throttled(retryAfter: error.retryAfter)
+            } else {
+                switch error.kind {
+                case .transport, .timeout, .http: outcome = .failed
+                default: outcome = .answered
+                }
+            }
+            let forgiven = await health.report(source, event: failedRequest, admission: admission, outcome: outcome)
             let spent = ContinuousClock.now - started - breakerWaits
             if spent < maxElapsed, error.batch != nil, !throttled, !alone {
                 // A batch of several numbers failed as a whole: not this number's fault yet. Ask again alone, so that
@@ -234,13 +245,14 @@ public struct EventScorer: Sendable {
                     continue
                 }
             }
-            return .failed(source, code: error.code, message: error.message, attempts: attempts, action: .deadLetter)
+            // The dead letter's `risk.attempts` counts every call made, those that cost no attempt included.
+            return .failed(source, code: error.code, message: error.message, attempts: calls, action: .deadLetter)
         }
     }
 }
 
 /// A scorer failure that is not the provider's: the caller retries the event later.
-public enum ScorerError: Error, Sendable {
+enum ScorerError: Error, Sendable {
     /// Neither provider produced a result nor a failure (cannot happen; kept so no path traps).
     case noOutcome
 }

@@ -2,16 +2,16 @@ import DequeModule
 
 /// One event per externalId at a time within this process, so that duplicates arriving together (on other keys
 /// or partitions) wait for the first one's stored results instead of paying the providers again.
-public actor ExternalIdLock {
+actor ExternalIdLock {
     /// The tickets waiting for each externalId held, in arrival order.
     private var queues: [String: Deque<UInt64>] = [:]
     private var waiters = WaitingContinuations<Void>()
 
     /// An empty lock table.
-    public init() {}
+    init() {}
 
     /// Waits until `externalId` is free and takes it; throws (without taking it) when the task is cancelled.
-    public func acquire(_ externalId: String) async throws {
+    func acquire(_ externalId: String) async throws {
         guard queues[externalId] != nil else {
             queues[externalId] = []
             return
@@ -28,7 +28,7 @@ public actor ExternalIdLock {
     }
 
     /// Gives `externalId` to the next waiter, or frees it.
-    public func release(_ externalId: String) {
+    func release(_ externalId: String) {
         guard var queue = queues[externalId] else { return }
         while let next = queue.popFirst() {
             queues[externalId] = queue
@@ -38,7 +38,7 @@ public actor ExternalIdLock {
     }
 
     /// How many externalIds are held.
-    public var heldCount: Int { queues.count }
+    var heldCount: Int { queues.count }
 
     private func cancel(_ ticket: UInt64, externalId: String) {
         guard waiters.cancel(ticket) else { return }
