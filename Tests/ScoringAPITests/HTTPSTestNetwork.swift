@@ -246,9 +246,11 @@ final class ConnectProxy: Sendable {
                             try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                         }
                     }
-                try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
                 let early = ByteBuffer(bytes: received[headerEnd...])
+                // Straight into executeThenClose: an async channel dropped without it traps (NIOAsyncWriter's check),
+                // so nothing that can throw comes between connecting and it.
                 try await upstream.executeThenClose { upstreamInbound, upstreamOutbound in
+                    try await outbound.write(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"))
                     if early.readableBytes > 0 { try await upstreamOutbound.write(early) }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {

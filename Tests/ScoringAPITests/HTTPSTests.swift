@@ -11,7 +11,7 @@ import Testing
     ]
 
     /// AsyncHTTPClient retries a failing connection (refused certificate, 407) until the connect timeout passes.
-    static let failingConnectTimeout = Duration.seconds(1)
+    static let failingConnectTimeout = Duration.seconds(3)
 
     @Test func phoneRiskSucceedsWithTheTestCA() async throws {
         let pki = try TestPKI()
