@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// The value of the `IDEMPOTENCY_STORE` setting: which store to open and where.
+/// Which store to open and where: `sqlite:///path` or `postgres://user:pw@host:port/db`.
 ///
 /// Accepted forms:
 /// - empty or unset: the SQLite file ``defaultSQLitePath`` in the working directory;
@@ -17,7 +17,6 @@ public enum IdempotencyStoreLocation: Sendable, Equatable, CustomStringConvertib
     case postgres(PostgresStoreSettings)
 
     /// The name of the setting, used in error messages.
-    public static let settingName = "IDEMPOTENCY_STORE"
     /// The SQLite file used when the setting is empty.
     public static let defaultSQLitePath = "risk-worker-idempotency.sqlite"
     /// The location used when the setting is empty.
@@ -177,7 +176,7 @@ public enum IdempotencyStoreLocation: Sendable, Equatable, CustomStringConvertib
     }
 
     private static func fail(_ problem: String) -> ParseError {
-        ParseError(message: "\(settingName): \(problem)")
+        ParseError(message: problem)
     }
 
     /// The value with its password replaced by `***`: everything between the first `:` after `://` and the last `@`

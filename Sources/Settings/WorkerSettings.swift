@@ -111,7 +111,7 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         do {
             idempotencyStore = try IdempotencyStoreLocation.parse(sources.value(.idempotencyStore))
         } catch {
-            problems.append(error.message)
+            problems.append("\(Setting.idempotencyStore.name): \(error.message)")
         }
         if let text = sources.value(.delivery) {
             if let delivery = Delivery(rawValue: text) {

@@ -12,11 +12,14 @@ import Testing
 
     /// AsyncHTTPClient retries a failing connection (refused certificate, 407) until the connect timeout passes.
     static let failingConnectTimeout = Duration.seconds(3)
+    /// A connection meant to succeed gets long: a loaded start of the whole suite on two cores makes handshakes slow.
+    static let succeedingConnectTimeout = Duration.seconds(30)
 
     @Test func phoneRiskSucceedsWithTheTestCA() async throws {
         let pki = try TestPKI()
         try await withTemporaryFile(pki.caPEM) { caFile in
-            let settings = HTTPClientSettings(poolSize: 2, caCertificates: try CACertificateBundle(pemFile: caFile))
+            let settings = HTTPClientSettings(
+                poolSize: 2, connectTimeout: Self.succeedingConnectTimeout, caCertificates: try CACertificateBundle(pemFile: caFile))
             try await TLSTestServer.withRunning(pki: pki, answers: Self.answers) { server in
                 try await withClient(settings.makeHTTPClient(reaching: server.baseURL)) { http in
                     let client = PhoneRiskClient(httpClient: http, baseURL: server.baseURL, tokens: StaticAccessToken("tls-token"))
@@ -50,7 +53,7 @@ import Testing
             try await TLSTestServer.withRunning(pki: pki, answers: Self.answers) { server in
                 try await ConnectProxy.withRunning { proxy in
                     let settings = HTTPClientSettings(
-                        poolSize: 2, caCertificates: try CACertificateBundle(pemFile: caFile),
+                        poolSize: 2, connectTimeout: Self.succeedingConnectTimeout, caCertificates: try CACertificateBundle(pemFile: caFile),
                         proxy: try HTTPProxy(url: "http://risk%40worker:s3cr%3At@127.0.0.1:\(proxy.port)"),
                         noProxy: NoProxyList("localhost,.internal.example,10.0.0.0/8"))
                     #expect(settings.proxy(for: server.baseURL) != nil)
@@ -73,7 +76,7 @@ import Testing
             try await TLSTestServer.withRunning(pki: pki, answers: Self.answers) { server in
                 try await ConnectProxy.withRunning { proxy in
                     let settings = HTTPClientSettings(
-                        poolSize: 2, caCertificates: try CACertificateBundle(pemFile: caFile),
+                        poolSize: 2, connectTimeout: Self.succeedingConnectTimeout, caCertificates: try CACertificateBundle(pemFile: caFile),
                         proxy: HTTPProxy(host: "127.0.0.1", port: proxy.port), noProxy: NoProxyList("example.com, 127.0.0.1"))
                     #expect(settings.proxy(for: server.baseURL) == nil)
                     try await withClient(settings.makeHTTPClient(reaching: server.baseURL)) { http in
