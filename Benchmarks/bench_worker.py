@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Helpers of scripts/bench-worker (standard library only).
+
+  bench_worker.py prefill DB N SIM_URL            writes N emitted entries into a new SQLite idempotency store
+  bench_worker.py rows DB PREFILLED               prints how many entries the store holds
+  bench_worker.py rss PID INTERVAL OUT            appends "seconds rss_kib" lines every INTERVAL s until PID ends
+  bench_worker.py collect BROKERS TOPIC COUNT OUT STALL_S
+                                                  reads TOPIC (read_committed) until COUNT distinct keys, writes
+                                                  "key TAB timestamp_ms" lines; fails after STALL_S without a new key
+  bench_worker.py report INPUTS OUTPUTS STARTED_MS WINDOW RATE CPU RSS
+                                                  prints the run's figures (see scripts/bench-worker)
+"""
+import json
+import os
+import random
+import re
+import selectors
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+# --- prefill ----------------------------------------------------------------------------------------------------
+
+# Schema version 2 of Sources/IdempotencyStore/SQLite/SQLiteIdempotencyStore.swift (createTable, createRetentionIndex).
+SCHEMA_VERSION = 2
+CREATE_TABLE = """
+CREATE TABLE risk_idempotency (
+    external_id TEXT NOT NULL UNIQUE,
+    phone_risk BLOB,
+    number_scoring BLOB,
+    partial INTEGER NOT NULL DEFAULT 0,
+    emitted INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+)
+"""
+CREATE_INDEX = "CREATE INDEX risk_idempotency_updated_at ON risk_idempotency (updated_at)"
+WEEK_MS = 7 * 24 * 3600 * 1000
+# Rows are spread over the week before now, but kept 10 minutes inside the worker's default 7-day retention, so the
+# purge the worker runs at its start finds nothing to delete (a one-off purge would distort the run).
+MARGIN_MS = 10 * 60 * 1000
+TEMPLATES = 8
+
+
+def post(url, headers, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **headers})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def templates(sim_url):
+    """Answers of the simulator for a few numbers: the stored shapes are its phone-risk `data` and number-scoring record."""
+    result = []
+    for k in range(TEMPLATES):
+        number = f"+4367{k:09d}"
+        risk = post(f"{sim_url}/phone-service/phoneRiskScore", {"Authorization": "Bearer sandbox-token"},
+                    {"phoneNumber": number, "accountLifecycleEvent": "create", "externalId": f"prefill-template-{k}"})
+        scoring = post(f"{sim_url}/lookup/number-scoring", {"X-API-KEY": "sandbox-key"}, {"msisdn": [number[1:]]})
+        if not risk.get("status") or len(scoring) != 1 or scoring[0].get("response") != 0:
+            raise SystemExit(f"prefill: the simulator did not score {number}: {risk} {scoring}")
+        result.append((risk["data"], scoring[0]))
+    return result
+
+
+def with_number(risk, scoring, external_id, number, rng):
+    """The template's JSON bytes with this row's externalId, number and reference id (member order kept)."""
+    national = number[3:]
+    risk = json.loads(json.dumps(risk))
+    risk["externalId"] = external_id
+    risk["referenceId"] = "%032X" % rng.getrandbits(128)
+    numbering = risk.get("numbering", {})
+    if "original" in numbering:
+        numbering["original"]["completePhoneNumber"] = number
+        numbering["original"]["phoneNumber"] = national
+    for channel in numbering.get("cleansing", {}).values():
+        channel["phoneNumber"] = national
+    scoring = dict(scoring, msisdn=number[1:])
+    return (json.dumps(risk, separators=(",", ":")).encode(), json.dumps(scoring, separators=(",", ":")).encode())
+
+
+def prefill(db, count, sim_url):
+    count = int(count)
+    started = time.monotonic()
+    shapes = templates(sim_url)
+    rng = random.Random(13)
+    now_ms = int(time.time() * 1000)
+    first_ms = now_ms - WEEK_MS + MARGIN_MS
+    span = now_ms - first_ms
+    connection = sqlite3.connect(db, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("BEGIN IMMEDIATE")
+    connection.execute(CREATE_TABLE)
+    connection.execute(CREATE_INDEX)
+
+    def rows():
+        for i in range(count):
+            risk, scoring = shapes[i % TEMPLATES]
+            # externalIds "prefill-N" never meet the run's "bench-N"; numbers +4367... never meet its +4366....
+            risk_json, scoring_json = with_number(risk, scoring, f"prefill-{i}", f"+4367{i:09d}", rng)
+            # In write order, as the store keeps them: times ascend through the week.
+            yield (f"prefill-{i}", risk_json, scoring_json, first_ms + span * i // max(1, count))
+
+    connection.executemany(
+        "INSERT INTO risk_idempotency (external_id, phone_risk, number_scoring, partial, emitted, updated_at) "
+        "VALUES (?, ?, ?, 0, 1, ?)", rows())
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    connection.execute("COMMIT")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    size = os.path.getsize(db)
+    print(f"prefilled store: {count:,} rows (emitted, spread over the past week), {size / 1e6:.0f} MB, "
+          f"in {time.monotonic() - started:.1f} s")
+
+
+def rows(db, prefilled):
+    count = sqlite3.connect(db).execute("SELECT count(*) FROM risk_idempotency").fetchone()[0]
+    print(f"idempotency store at the end: {count:,} rows ({int(prefilled):,} prefilled)")
+
+
+# --- rss --------------------------------------------------------------------------------------------------------
+
+def rss(pid, interval, out):
+    interval = float(interval)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    start = time.monotonic()
+    with open(out, "a", buffering=1) as file:
+        n = 0
+        while True:
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+            except (OSError, StopIteration):
+                return
+            file.write(f"{time.monotonic() - start:.1f} {kib}\n")
+            n += 1
+            # A sampling interval (on a fixed schedule), not a synchronisation.
+            time.sleep(max(0.0, start + n * interval - time.monotonic()))
+
+
+# --- collect ----------------------------------------------------------------------------------------------------
+
+def collect(brokers, topic, count, out, stall):
+    count, stall = int(count), float(stall)
+    kcat = subprocess.Popen(
+        ["kcat", "-C", "-q", "-u", "-b", brokers, "-t", topic, "-o", "beginning", "-X", "isolation.level=read_committed",
+         "-f", "%k\t%T\n"], stdout=subprocess.PIPE)
+    timestamps = {}
+    selector = selectors.DefaultSelector()
+    selector.register(kcat.stdout, selectors.EVENT_READ)
+    pending = b""
+    last_progress = time.monotonic()
+    try:
+        while len(timestamps) < count:
+            if not selector.select(timeout=max(0.0, last_progress + stall - time.monotonic())):
+                raise SystemExit(f"collect: {len(timestamps):,} of {count:,} outputs, none new for {stall:.0f} s")
+            chunk = os.read(kcat.stdout.fileno(), 1 << 16)
+            if not chunk:
+                raise SystemExit(f"collect: kcat ended after {len(timestamps):,} of {count:,} outputs")
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            before = len(timestamps)
+            for line in lines:
+                key, _, stamp = line.partition(b"\t")
+                if stamp.strip().isdigit():
+                    # The last record of a key seen twice (Tansu hands aborted records to read_committed readers).
+                    timestamps[key.decode()] = int(stamp)
+            if len(timestamps) > before:
+                last_progress = time.monotonic()
+    finally:
+        kcat.terminate()
+        kcat.wait()
+    with open(out, "w") as file:
+        for key, stamp in timestamps.items():
+            file.write(f"{key}\t{stamp}\n")
+
+
+# --- report -----------------------------------------------------------------------------------------------------
+
+def read_timestamps(path):
+    result = {}
+    with open(path) as file:
+        for line in file:
+            key, _, stamp = line.rstrip("\n").partition("\t")
+            if stamp.isdigit():
+                result[key] = int(stamp)
+    return result
+
+
+def percentile(sorted_values, p):
+    """As kafka-bench latency does: the value at index n * p of the sorted values."""
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))] if sorted_values else 0
+
+
+def figures(values):
+    values = sorted(values)
+    return {name: percentile(values, p) for name, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))} | {"max": values[-1] if values else 0}
+
+
+def seconds(ms):
+    return f"{ms / 1000:.2f} s" if ms >= 10_000 else f"{ms} ms"
+
+
+def order(key):
+    match = re.fullmatch(r"bench-(\d+)", key)
+    return int(match.group(1)) if match else sys.maxsize
+
+
+def report(inputs_path, outputs_path, started_ms, window, rate, cpu_path, rss_path):
+    inputs, outputs = read_timestamps(inputs_path), read_timestamps(outputs_path)
+    started_ms, window = int(started_ms), int(window)
+    paced = bool(rate)
+    matched = sorted((key for key in outputs if key in inputs), key=lambda key: (order(key), inputs[key], key))
+    latencies = [outputs[key] - inputs[key] for key in matched]
+    last = max(outputs.values()) if outputs else started_ms
+    elapsed = max(last - started_ms, 1) / 1000
+    events = len(outputs)
+    whole = figures(latencies)
+    label = "end to end" if paced else "end to end (backlog: queueing, grows through the run)"
+    print(f"{events:,} outputs ({len(matched):,} matched to inputs), {events / elapsed:,.0f} events/s overall "
+          f"({elapsed:.1f} s from start to last output)")
+    headline = f"{label}: p50 {seconds(whole['p50'])}, p95 {seconds(whole['p95'])}, p99 {seconds(whole['p99'])}, max {seconds(whole['max'])}"
+    print(f"** {headline} **" if paced else headline)
+
+    print(f"per window of {window:,} events in input order:")
+    print(f"  {'events':>17}  {'p50':>9}  {'p95':>9}  {'p99':>9}  {'max':>9}")
+    for first in range(0, len(latencies), window):
+        part = figures(latencies[first:first + window])
+        span = f"{first:,}-{min(first + window, len(latencies)) - 1:,}"
+        print(f"  {span:>17}  " + "  ".join(f"{seconds(part[name]):>9}" for name in ("p50", "p95", "p99", "max")))
+
+    # CPU: "name pid ticks_before ticks_after wall_ms" lines.
+    hertz = os.sysconf("SC_CLK_TCK")
+    parts = []
+    with open(cpu_path) as file:
+        for line in file:
+            name, pid, before, after, wall_ms = line.split()
+            cpu_s = (int(after) - int(before)) / hertz
+            per_event = 1000 * cpu_s / max(events, 1)
+            parts.append(f"{name} {per_event:.3f} ({cpu_s:.1f} s, {cpu_s / max(int(wall_ms) / 1000, 0.001):.2f} cores)")
+    print("CPU per event, ms (CPU seconds, cores on average): " + ", ".join(parts))
+
+    samples = []
+    with open(rss_path) as file:
+        for line in file:
+            t, kib = line.split()
+            samples.append((float(t), int(kib)))
+    if samples:
+        mb = [kib / 1024 for _, kib in samples]
+        step = max(1, -(-len(samples) // 20))  # at most 20 figures
+        series = " ".join(f"{mb[i]:.0f}" for i in range(0, len(samples), step))
+        interval = samples[1][0] - samples[0][0] if len(samples) > 1 else 0
+        print(f"worker RSS sampled every {interval:.1f} s ({len(samples)} samples): min {min(mb):.0f} MB, "
+              f"peak {max(mb):.0f} MB; every {step * interval:.0f} s, MB: {series}")
+
+
+if __name__ == "__main__":
+    commands = {"prefill": prefill, "rows": rows, "rss": rss, "collect": collect, "report": report}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        raise SystemExit(__doc__)
+    commands[sys.argv[1]](*sys.argv[2:])
