@@ -10,7 +10,7 @@ public struct DeadLetterFilter: Sendable, Hashable {
     /// The codes or code patterns asked for (`--code`, repeatable); empty: any code.
     public private(set) var codes: [String]
     /// The sources asked for (`--source`); empty: any source.
-    public private(set) var sources: Set<ErrorSource>
+    public private(set) var sources: Set<FailureSource>
     /// Failures at or after this time (`--since`).
     public private(set) var since: Date?
     /// Failures at or before this time (`--until`).
@@ -49,7 +49,7 @@ public struct DeadLetterFilter: Sendable, Hashable {
     /// or the offsets are given without a partition or reversed.
     public init(
         codes: [String] = [],
-        sources: Set<ErrorSource> = [],
+        sources: Set<FailureSource> = [],
         since: Date? = nil,
         until: Date? = nil,
         partition: Int32? = nil,
@@ -99,10 +99,10 @@ public struct DeadLetterFilter: Sendable, Hashable {
         toOffset: Int64? = nil,
         now: Date
     ) throws(Problem) {
-        var parsedSources: Set<ErrorSource> = []
+        var parsedSources: Set<FailureSource> = []
         for text in sources {
-            guard let source = ErrorSource(rawValue: text) else {
-                let allowed = ErrorSource.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let source = FailureSource(rawValue: text) else {
+                let allowed = FailureSource.allCases.map(\.rawValue).joined(separator: ", ")
                 throw Problem("--source: '\(Self.excerpt(text))' is not one of \(allowed)")
             }
             parsedSources.insert(source)

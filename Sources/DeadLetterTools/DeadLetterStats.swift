@@ -6,7 +6,7 @@ public struct DeadLetterStats: Sendable, Hashable {
     /// The dead letters of one source and code.
     public struct Group: Sendable, Hashable {
         /// The failing step.
-        public var source: ErrorSource
+        public var source: FailureSource
         /// The `risk.error.code`.
         public var code: String
         /// How many dead letters.
@@ -18,7 +18,7 @@ public struct DeadLetterStats: Sendable, Hashable {
     }
 
     private struct Key: Hashable {
-        var source: ErrorSource
+        var source: FailureSource
         var code: String
     }
 
@@ -56,9 +56,9 @@ public struct DeadLetterStats: Sendable, Hashable {
         total += 1
     }
 
-    /// The groups, by source (as ``ErrorSource/allCases`` orders them) then code.
+    /// The groups, by source (as ``FailureSource/allCases`` orders them) then code.
     public var groups: [Group] {
-        let order = Dictionary(uniqueKeysWithValues: ErrorSource.allCases.enumerated().map { ($1, $0) })
+        let order = Dictionary(uniqueKeysWithValues: FailureSource.allCases.enumerated().map { ($1, $0) })
         return groupsByKey.values.sorted { lhs, rhs in
             let (left, right) = (order[lhs.source] ?? 0, order[rhs.source] ?? 0)
             return left != right ? left < right : lhs.code.utf8.lexicographicallyPrecedes(rhs.code.utf8)

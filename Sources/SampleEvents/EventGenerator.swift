@@ -32,7 +32,7 @@ public struct EventGenerator: Sendable {
         /// Scored after each provider failed `failedCalls` times (the sandbox's transient `99991N` numbers).
         case scoredAfterRetries(failedCalls: Int)
         /// Dead-lettered with `source` and `code`; `retried` when the worker retries it until the attempts run out.
-        case deadLetter(source: ErrorSource, code: String, retried: Bool)
+        case deadLetter(source: FailureSource, code: String, retried: Bool)
 
         /// True when the worker scores the event in the end.
         public var isScored: Bool {

@@ -7,7 +7,7 @@ import Testing
 struct DeadLetterFilterTests {
     static let now = Date(timeIntervalSince1970: 1_754_484_834)  // 2025-08-06T12:53:54Z
 
-    static func letter(_ source: ErrorSource, _ code: String, secondsAgo: TimeInterval = 0) -> DeadLetter {
+    static func letter(_ source: FailureSource, _ code: String, secondsAgo: TimeInterval = 0) -> DeadLetter {
         DeadLetter(source: source, code: code, message: "m", attempts: 1, failedAt: now.addingTimeInterval(-secondsAgo))
     }
 
@@ -69,7 +69,7 @@ struct DeadLetterFilterTests {
     }
 
     @Test func anEmptyFilterMatchesEverything() {
-        for source in ErrorSource.allCases {
+        for source in FailureSource.allCases {
             #expect(DeadLetterFilter.all.matches(Self.letter(source, "anything", secondsAgo: 1e9)))
         }
         #expect(DeadLetterFilter.all.contains(partition: 7, offset: 123))

@@ -162,7 +162,7 @@ struct DeadLetterFixture {
     func configuration(_ properties: [String: String]) -> KafkaConfiguration { broker.configuration(properties) }
 
     /// A dead letter that failed `minutesAgo` minutes before ``now``.
-    static func letter(_ source: ErrorSource, _ code: String, minutesAgo: Int = 0, attempts: Int = 1) -> DeadLetter {
+    static func letter(_ source: FailureSource, _ code: String, minutesAgo: Int = 0, attempts: Int = 1) -> DeadLetter {
         DeadLetter(source: source, code: code, message: "failed with \(code) for +436501234567", attempts: attempts, failedAt: now.addingTimeInterval(Double(-60 * minutesAgo)))
     }
 

@@ -7,7 +7,7 @@ struct ErrorPolicyTests {
     typealias Action = ErrorPolicy.Action
 
     /// The defaults of the issue, one row per code.
-    static let defaults: [(ErrorSource, String, Action)] = [
+    static let defaults: [(FailureSource, String, Action)] = [
         (.numberScoring, "4", .retry), (.numberScoring, "7", .retry),
         (.numberScoring, "1", .deadLetter), (.numberScoring, "5", .deadLetter), (.numberScoring, "6", .deadLetter),
         (.numberScoring, "2", .pause), (.numberScoring, "3", .pause), (.numberScoring, "8", .pause),
@@ -39,7 +39,7 @@ struct ErrorPolicyTests {
     }
 
     @Test func httpTransportAndDecodingFailuresMapTheSameForBothProviders() {
-        for source in [ErrorSource.phoneRisk, .numberScoring] {
+        for source in [FailureSource.phoneRisk, .numberScoring] {
             for (code, action) in Self.transportDefaults {
                 #expect(ErrorPolicy.standard.action(source: source, code: code) == action, "\(source):\(code)")
             }

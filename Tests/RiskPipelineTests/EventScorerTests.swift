@@ -121,11 +121,11 @@ struct EventScorerTests {
     }
 
     @Test(arguments: [
-        ("+436501999903", ErrorSource.numberScoring, "3"),
-        ("+436501999922", ErrorSource.phoneRisk, "501"),
-        ("+436501999936", ErrorSource.phoneRisk, "http-403"),
+        ("+436501999903", FailureSource.numberScoring, "3"),
+        ("+436501999922", FailureSource.phoneRisk, "501"),
+        ("+436501999936", FailureSource.phoneRisk, "http-403"),
     ])
-    func accountLevelFailuresPauseInsteadOfDeadLettering(phone: String, source: ErrorSource, code: String) async throws {
+    func accountLevelFailuresPauseInsteadOfDeadLettering(phone: String, source: FailureSource, code: String) async throws {
         try await withScorer { scorer, _, _, _ in
             let outcome = try await scorer.score(try event("ev-a", phone))
             guard case .accountLevel(let gotSource, let gotCode, _) = outcome else {

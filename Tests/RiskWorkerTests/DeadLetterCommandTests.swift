@@ -22,7 +22,7 @@ struct DeadLetterCommandTests {
     /// | 4 | (not a dead letter) | | | |
     static func populated() async throws -> CommandFixture {
         let fixture = try await CommandFixture.make()
-        func letter(_ source: ErrorSource, _ code: String, minutes: Double) -> DeadLetter {
+        func letter(_ source: FailureSource, _ code: String, minutes: Double) -> DeadLetter {
             DeadLetter(source: source, code: code, message: "failed for +436501234567 with \(code)", attempts: 3, failedAt: base.addingTimeInterval(minutes * 60))
         }
         try await fixture.produce([

@@ -109,7 +109,7 @@ extension RunCommandTests {
     /// What each of the simulator's fault numbers must come to with three attempts per call and five seconds of
     /// retries (`RETRY_MAX_ELAPSED`); nil attempts: throttling, retried (slowed down, without spending attempts) until
     /// the time runs out.
-    static let providerFaults: [(suffix: String, source: ErrorSource?, code: String, attempts: Int?)] = [
+    static let providerFaults: [(suffix: String, source: FailureSource?, code: String, attempts: Int?)] = [
         ("999901", .numberScoring, "1", 1),
         ("999904", .numberScoring, "4", nil),
         ("999905", .numberScoring, "5", 1),

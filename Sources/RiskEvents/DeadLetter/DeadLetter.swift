@@ -40,7 +40,7 @@ public struct DeadLetter: Sendable, Hashable {
     public static let maximumMessageLength = 1000
 
     /// Which step failed.
-    public var source: ErrorSource
+    public var source: FailureSource
     /// The failure's code (`risk.error.code`).
     public var code: String
     /// The explanation, already sanitised by the initialiser.
@@ -52,7 +52,7 @@ public struct DeadLetter: Sendable, Hashable {
 
     /// A failure; `message` is sanitised (control characters become spaces, credential-like values are redacted,
     /// the length is capped) and `attempts` is at least 1.
-    public init(source: ErrorSource, code: String, message: String, attempts: Int, failedAt: Date) {
+    public init(source: FailureSource, code: String, message: String, attempts: Int, failedAt: Date) {
         self.source = source
         self.code = Self.sanitise(code, limit: 200)
         self.message = Self.sanitise(message, limit: Self.maximumMessageLength)
@@ -138,7 +138,7 @@ public struct DeadLetter: Sendable, Hashable {
                 return number
             }
             let sourceText = try text(Header.source)
-            guard let source = ErrorSource(rawValue: sourceText) else {
+            guard let source = FailureSource(rawValue: sourceText) else {
                 throw Failure(header: Header.source, reason: "unknown source \"\(sourceText.prefix(40))\"")
             }
             let code = try text(Header.code)

@@ -114,7 +114,7 @@ final class OutputEmitter: Sendable {
         var emittedIDs: [String] = []
         var cycleIDs: Set<String> = []
         var duplicates = 0
-        var deadLetters: [(ErrorSource, String)] = []
+        var deadLetters: [(FailureSource, String)] = []
         var offsets: [TopicPartition: Int64] = [:]
         for batch in batches {
             for output in batch.outputs {

@@ -6,7 +6,7 @@ enum WorkOutput: Sendable {
     /// A scored event for `externalId`.
     case scored(ProducerRecord, externalId: String)
     /// A dead letter, with its source and code for the metrics.
-    case deadLetter(ProducerRecord, source: ErrorSource, code: String)
+    case deadLetter(ProducerRecord, source: FailureSource, code: String)
     /// Nothing: the externalId's scored event was committed before.
     case duplicate
 }

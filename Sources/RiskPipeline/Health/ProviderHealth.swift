@@ -11,7 +11,7 @@ public actor ProviderHealth {
     /// Why the providers are paused for the account.
     public struct Reason: Sendable, Equatable, CustomStringConvertible {
         /// The provider that refused.
-        public var source: ErrorSource
+        public var source: FailureSource
         /// Its code (such as `3` or `http-403`).
         public var code: String
         /// Its message.
@@ -77,15 +77,15 @@ public actor ProviderHealth {
     /// What `/health/ready` reads without waiting for the actor.
     private struct Snapshot {
         var account: Reason?
-        var breakers: [ErrorSource: String] = [:]
+        var breakers: [FailureSource: String] = [:]
     }
 
     private var state: ProviderHealthState
-    private var flows: [ErrorSource: Flow]
+    private var flows: [FailureSource: Flow]
     /// Work waiting for the account pause to end.
     private var waiters = WaitingContinuations<Void>()
     /// Work waiting for a provider's probe to have an outcome.
-    private var probeWaiters: [ErrorSource: WaitingContinuations<Void>] = [:]
+    private var probeWaiters: [FailureSource: WaitingContinuations<Void>] = [:]
     private var observers: [UInt64: AsyncStream<Bool>.Continuation] = [:]
     private var nextObserver: UInt64 = 0
     private var pausedForFetching = false
@@ -150,7 +150,7 @@ public actor ProviderHealth {
 
     /// Work `id` met an account-level failure; returns when it should try again: after a backoff delay for the one
     /// prober (the first to fail, or `id` again), else once the pause has ended.
-    public func failed(_ source: ErrorSource, code: String, message: String, by id: UInt64) async throws {
+    public func failed(_ source: FailureSource, code: String, message: String, by id: UInt64) async throws {
         let (turn, started) = state.failed(Reason(source: source, code: code, message: message), by: id)
         if started { changed() }
         switch turn {
@@ -199,7 +199,7 @@ public actor ProviderHealth {
 
     /// Waits until a call to `source` for event `event` may go: while its breaker is open (or its probe is on its
     /// way), then for its rate limit; throws when the task is cancelled.
-    public func admit(_ source: ErrorSource, event: UInt64) async throws -> Admission {
+    public func admit(_ source: FailureSource, event: UInt64) async throws -> Admission {
         var waited = Duration.zero
         while true {
             let now = ContinuousClock.now
@@ -237,7 +237,7 @@ public actor ProviderHealth {
     /// Records the outcome of a call `admit` let go; returns whether the event's attempt is not to be counted (the
     /// provider throttled it, or its breaker is or was open: the provider's trouble, not the event's).
     @discardableResult
-    public func report(_ source: ErrorSource, event: UInt64, admission: Admission, outcome: Outcome) -> Bool {
+    public func report(_ source: FailureSource, event: UInt64, admission: Admission, outcome: Outcome) -> Bool {
         guard var flow = flows[source] else { return false }
         let now = ContinuousClock.now
         let wasClosed = flow.breaker.state == .closed
@@ -269,12 +269,12 @@ public actor ProviderHealth {
     }
 
     /// Notes the failure message shown by `/health/ready` while `source`'s breaker is not closed.
-    public func noteFailure(_ source: ErrorSource, code: String, message: String) {
+    public func noteFailure(_ source: FailureSource, code: String, message: String) {
         flows[source]?.lastFailure = "\(code): \(message)"
     }
 
     /// Logs, counts and publishes a breaker's new state.
-    private func breakerChanged(_ source: ErrorSource) {
+    private func breakerChanged(_ source: FailureSource) {
         guard let flow = flows[source] else { return }
         let breakerState = flow.breaker.state
         metrics.providerState(source, breakerState.gauge)
@@ -295,7 +295,7 @@ public actor ProviderHealth {
         updateFetching()
     }
 
-    private func waitForProbe(_ source: ErrorSource) async throws {
+    private func waitForProbe(_ source: FailureSource) async throws {
         let ticket = probeWaiters[source, default: WaitingContinuations()].newTicket()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { probeWaiters[source, default: WaitingContinuations()].add($0, ticket: ticket) }
@@ -304,11 +304,11 @@ public actor ProviderHealth {
         }
     }
 
-    private func cancelProbeWaiter(_ ticket: UInt64, source: ErrorSource) {
+    private func cancelProbeWaiter(_ ticket: UInt64, source: FailureSource) {
         probeWaiters[source]?.cancel(ticket)
     }
 
-    private func resumeProbeWaiters(_ source: ErrorSource) {
+    private func resumeProbeWaiters(_ source: FailureSource) {
         probeWaiters[source]?.resumeAll()
     }
 

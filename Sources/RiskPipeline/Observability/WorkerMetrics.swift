@@ -16,25 +16,25 @@ public struct WorkerMetrics: Sendable {
     public let paused = Gauge(label: "risk_paused")
     // Made once: looking a labelled metric up in the factory on every request showed in profiles.
     private let phoneRiskRequests = Metrics.Timer(
-        label: "risk_provider_request_duration_seconds", dimensions: [("provider", ErrorSource.phoneRisk.rawValue)])
+        label: "risk_provider_request_duration_seconds", dimensions: [("provider", FailureSource.phoneRisk.rawValue)])
     private let numberScoringRequests = Metrics.Timer(
-        label: "risk_provider_request_duration_seconds", dimensions: [("provider", ErrorSource.numberScoring.rawValue)])
+        label: "risk_provider_request_duration_seconds", dimensions: [("provider", FailureSource.numberScoring.rawValue)])
 
     /// A metrics set on the process's bootstrapped metrics system.
     public init() {}
 
     /// Counts one committed dead letter.
-    public func deadLettered(source: ErrorSource, code: String) {
+    public func deadLettered(source: FailureSource, code: String) {
         Counter(label: "risk_dead_letters_total", dimensions: [("source", source.rawValue), ("code", code)]).increment()
     }
 
     /// Counts one retried provider call.
-    public func retried(_ source: ErrorSource) {
+    public func retried(_ source: FailureSource) {
         Counter(label: "risk_provider_retries_total", dimensions: [("provider", source.rawValue)]).increment()
     }
 
     /// Records how long one provider request took.
-    public func providerRequest(_ source: ErrorSource, duration: Duration) {
+    public func providerRequest(_ source: FailureSource, duration: Duration) {
         switch source {
         case .phoneRisk: phoneRiskRequests.record(duration: duration)
         case .numberScoring: numberScoringRequests.record(duration: duration)
@@ -45,17 +45,17 @@ public struct WorkerMetrics: Sendable {
     }
 
     /// Sets a provider's breaker state (0 closed, 1 half-open, 2 open).
-    public func providerState(_ source: ErrorSource, _ state: Int) {
+    public func providerState(_ source: FailureSource, _ state: Int) {
         Gauge(label: "risk_provider_state", dimensions: [("provider", source.rawValue)]).record(state)
     }
 
     /// Sets a provider's current rate limit in calls a second (0: none).
-    public func providerRateLimit(_ source: ErrorSource, _ limit: Double) {
+    public func providerRateLimit(_ source: FailureSource, _ limit: Double) {
         Gauge(label: "risk_provider_rate_limit", dimensions: [("provider", source.rawValue)]).record(limit)
     }
 
     /// Counts one call the provider throttled.
-    public func throttled(_ source: ErrorSource) {
+    public func throttled(_ source: FailureSource) {
         Counter(label: "risk_provider_throttled_total", dimensions: [("provider", source.rawValue)]).increment()
     }
 

@@ -46,14 +46,14 @@ public struct ErrorPolicy: Sendable, Equatable, CustomStringConvertible {
     /// One line of a policy: a source (nil for `*`, both providers), a code or code pattern, and the action.
     public struct Rule: Sendable, Hashable, CustomStringConvertible {
         /// The source it applies to; nil applies to both providers (`*`).
-        public var source: ErrorSource?
+        public var source: FailureSource?
         /// An exact code, a pattern such as `11xxx` or `http-5xx`, or `*`.
         public var code: String
         /// The action when it matches.
         public var action: Action
 
         /// A rule for `source` (nil: both providers) and `code`.
-        public init(source: ErrorSource?, code: String, action: Action) {
+        public init(source: FailureSource?, code: String, action: Action) {
             self.source = source
             self.code = code
             self.action = action
@@ -80,7 +80,7 @@ public struct ErrorPolicy: Sendable, Equatable, CustomStringConvertible {
     /// The built-in rules, as in the table above.
     public static let defaultRules: [Rule] = {
         var rules: [Rule] = []
-        func add(_ source: ErrorSource?, _ codes: [String], _ action: Action) {
+        func add(_ source: FailureSource?, _ codes: [String], _ action: Action) {
             rules += codes.map { Rule(source: source, code: $0, action: action) }
         }
         add(.numberScoring, ["4", "7"], .retry)
@@ -148,13 +148,13 @@ public struct ErrorPolicy: Sendable, Equatable, CustomStringConvertible {
             }
             let sourceText = target[..<colon].trimmingBlanks()
             let code = target[target.index(after: colon)...].trimmingBlanks()
-            let source: ErrorSource?
+            let source: FailureSource?
             if sourceText == "*" {
                 source = nil
-            } else if let known = ErrorSource(rawValue: sourceText) {
+            } else if let known = FailureSource(rawValue: sourceText) {
                 source = known
             } else {
-                let allowed = (ErrorSource.allCases.map(\.rawValue) + ["*"]).joined(separator: ", ")
+                let allowed = (FailureSource.allCases.map(\.rawValue) + ["*"]).joined(separator: ", ")
                 throw ParseError(item: item, reason: "unknown source \"\(sourceText)\" (expected one of \(allowed))")
             }
             guard !code.isEmpty else { throw ParseError(item: item, reason: "the code is empty") }
@@ -170,7 +170,7 @@ public struct ErrorPolicy: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The action for a failure with `code` from `source`.
-    public func action(source: ErrorSource, code: String) -> Action {
+    public func action(source: FailureSource, code: String) -> Action {
         if source == .validation { return .deadLetter }
         let bytes = Array(code.utf8)
         if let rule = compiledOverrides.first(where: { $0.matches(source: source, code: bytes) }) { return rule.action }
@@ -187,11 +187,11 @@ public struct ErrorPolicy: Sendable, Equatable, CustomStringConvertible {
     // MARK: - Matching
 
     private struct CompiledRule {
-        let source: ErrorSource?
+        let source: FailureSource?
         let pattern: ErrorCodePattern
         let action: Action
 
-        func matches(source: ErrorSource, code: [UInt8]) -> Bool {
+        func matches(source: FailureSource, code: [UInt8]) -> Bool {
             (self.source == nil || self.source == source) && pattern.matches(code)
         }
     }

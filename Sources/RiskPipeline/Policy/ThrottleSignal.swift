@@ -4,7 +4,7 @@ import RiskEvents
 /// phone-risk error 10019. They slow the provider's calls down (see ``RateLimiter``) and cost the event no attempt.
 enum ThrottleSignal {
     /// Whether `code` from `source` is a throttling signal.
-    static func matches(source: ErrorSource, code: String) -> Bool {
+    static func matches(source: FailureSource, code: String) -> Bool {
         switch (source, code) {
         case (_, "http-429"), (.numberScoring, "4"), (.phoneRisk, "10019"): true
         default: false

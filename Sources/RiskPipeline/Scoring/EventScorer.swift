@@ -19,7 +19,7 @@ public struct EventScorer: Sendable {
         /// A provider failed for good: the event becomes a dead letter.
         case deadLetter(DeadLetter)
         /// A provider said the account cannot be served until someone acts: pause, do not dead-letter.
-        case accountLevel(source: ErrorSource, code: String, message: String)
+        case accountLevel(source: FailureSource, code: String, message: String)
     }
 
     /// The two provider calls; in production the ScoringAPI clients, in tests anything that behaves like them.
@@ -72,7 +72,7 @@ public struct EventScorer: Sendable {
     /// One provider's result: raw JSON (from an answer parsed now, or from the store), or why there is none.
     private enum Call: Sendable {
         case done([UInt8], partial: Bool, fresh: Bool)
-        case failed(ErrorSource, code: String, message: String, attempts: Int, action: ErrorPolicy.Action)
+        case failed(FailureSource, code: String, message: String, attempts: Int, action: ErrorPolicy.Action)
     }
 
     private let providers: Providers
@@ -84,7 +84,7 @@ public struct EventScorer: Sendable {
     private let retry: RetrySchedule
     private let sleep: @Sendable (Duration) async throws -> Void
     private let now: @Sendable () -> Date
-    private let retried: @Sendable (ErrorSource) -> Void
+    private let retried: @Sendable (FailureSource) -> Void
 
     /// A scorer over `providers` and `store`, asking `emitted` before paying and `health` before each call, retrying
     /// by `retry` for at most `maxElapsed` of an event's time (waits for an open breaker not counted), sleeping with `sleep`.
@@ -98,7 +98,7 @@ public struct EventScorer: Sendable {
         maxElapsed: Duration = RetryTable.standard.providerCallsMaxElapsed,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         now: @escaping @Sendable () -> Date = Date.init,
-        retried: @escaping @Sendable (ErrorSource) -> Void = { _ in }
+        retried: @escaping @Sendable (FailureSource) -> Void = { _ in }
     ) {
         self.retried = retried
         self.providers = providers
@@ -149,7 +149,7 @@ public struct EventScorer: Sendable {
             return .scored(phoneRisk: riskJSON, numberScoring: scoringJSON, partial: partial, verified: riskFresh && scoringFresh)
         default:
             // Account-level first (nobody should act on the event meanwhile), then phone risk before number scoring.
-            let failures = [risk, scoring].compactMap { call -> (ErrorSource, String, String, Int, ErrorPolicy.Action)? in
+            let failures = [risk, scoring].compactMap { call -> (FailureSource, String, String, Int, ErrorPolicy.Action)? in
                 if case .failed(let source, let code, let message, let attempts, let action) = call {
                     return (source, code, message, attempts, action)
                 }
@@ -169,7 +169,7 @@ public struct EventScorer: Sendable {
     /// (or was) open, and a throttled call, cost the event no attempt (a throttled one waits by its own backoff); so does
     /// a number-scoring batch failing as a whole, after which the number is asked alone; every retry counts against
     /// `maxElapsed`, except the time spent waiting for an open breaker.
-    private func call(_ source: ErrorSource, event: LifecycleEvent, _ body: (_ alone: Bool) async throws -> ([UInt8], Bool)) async throws -> Call {
+    private func call(_ source: FailureSource, event: LifecycleEvent, _ body: (_ alone: Bool) async throws -> ([UInt8], Bool)) async throws -> Call {
         let identity = UInt64(bitPattern: Int64(event.externalId.hashValue))
         var backoff = retry.start()
         var throttleBackoff = RetrySchedule(base: retry.base, cap: retry.cap, maxAttempts: nil, retryAfterCap: retry.retryAfterCap, jitter: retry.jitter).start()

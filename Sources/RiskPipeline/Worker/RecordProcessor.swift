@@ -84,7 +84,7 @@ struct RecordProcessor: Sendable {
                         event, phoneRisk: phoneRisk, numberScoring: numberScoring, partial: partial, verified: verified)
                     return .scored(ScoredEventEncoder.record(for: work.record, value: value, topic: outputTopic), externalId: event.externalId)
                 } catch {
-                    let source: ErrorSource = error.member == "phoneRisk" ? .phoneRisk : .numberScoring
+                    let source: FailureSource = error.member == "phoneRisk" ? .phoneRisk : .numberScoring
                     let deadLetter = DeadLetter(
                         source: source, code: "invalid-response", message: error.description, attempts: 1, failedAt: Date())
                     return .deadLetter(deadLetter.record(for: work.record, topic: deadLetterTopic), source: source, code: "invalid-response")

@@ -1,6 +1,6 @@
-/// The step of the pipeline an error comes from: the `risk.error.source` dead-letter header and the first part of
+/// The step of the pipeline a failure comes from: the `risk.error.source` dead-letter header and the first part of
 /// an error-policy item.
-public enum ErrorSource: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum FailureSource: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// The record is not a valid lifecycle event.
     case validation
     /// The phone-risk API call failed.
