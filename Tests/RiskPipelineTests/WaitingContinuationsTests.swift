@@ -2,7 +2,7 @@ import Testing
 @testable import RiskPipeline
 
 @Suite struct WaitingContinuationsTests {
-    /// An actor that lets tasks wait for a number, as ExternalIdLock and ProviderPause let them wait.
+    /// An actor that lets tasks wait for a number, as ExternalIdLock and ProviderHealth let them wait.
     actor Gate {
         private var waiters = WaitingContinuations<Int>()
         private(set) var tickets: [UInt64] = []
