@@ -173,7 +173,6 @@ public struct EventScorer: Sendable {
         let identity = UInt64(bitPattern: Int64(event.externalId.hashValue))
         var backoff = retry.start()
         var throttleBackoff = RetrySchedule(base: retry.base, cap: retry.cap, maxAttempts: nil, retryAfterCap: retry.retryAfterCap, jitter: retry.jitter).start()
-        var attempts = 0
         var calls = 0
         var breakerWaits = Duration.zero
         var alone = false
@@ -181,7 +180,6 @@ public struct EventScorer: Sendable {
         while true {
             let admission = try await health.admit(source, event: identity)
             breakerWaits += admission.waitedForBreaker
-            attempts += 1
             calls += 1
             let error: ScoringError
             do {
@@ -221,22 +219,19 @@ public struct EventScorer: Sendable {
                 // A batch of several numbers failed as a whole: not this number's fault yet. Ask again alone, so that
                 // one number that breaks its batch is charged, and its neighbours are not.
                 alone = true
-                attempts -= 1
                 retried(source)
                 continue
             }
             if spent < maxElapsed {
                 if throttled {
                     // No attempt spent: wait by the event's own backoff (and Retry-After), then for the rate limit.
-                    attempts -= 1
-                    retried(source)
+                        retried(source)
                     try await sleep(throttleBackoff.nextDelay(retryAfter: error.retryAfter) ?? retry.cap)
                     continue
                 }
                 if forgiven {
                     // The breaker is or was open: try again once it lets the call go, no attempt spent.
-                    attempts -= 1
-                    retried(source)
+                        retried(source)
                     continue
                 }
                 if let delay = backoff.nextDelay(retryAfter: error.retryAfter) {
