@@ -101,9 +101,10 @@ public struct ScoringWorker: Service {
                     "session ended, starting again from the committed offsets",
                     metadata: ["error": "\(error)", "delay": "\(delay)"])
                 do {
-                    try await Task.sleep(for: delay)
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                 } catch {
-                    return  // cancelled while waiting: nothing is in flight
+                    logger.info("worker stopped")
+                    return  // shut down or cancelled while waiting: nothing is in flight
                 }
             }
         }
