@@ -106,7 +106,7 @@ extension RunCommandTests {
         }
     }
 
-    /// What each of the simulator's fault numbers must come to with three attempts per call and five seconds of
+    /// What each of the simulator's fault numbers must come to with three attempts per call and twelve seconds of
     /// retries (`RETRY_MAX_ELAPSED`); nil attempts: throttling, retried (slowed down, without spending attempts) until
     /// the time runs out.
     static let providerFaults: [(suffix: String, source: FailureSource?, code: String, attempts: Int?)] = [
@@ -136,7 +136,7 @@ extension RunCommandTests {
 
     @Test func providerCodesAreRetriedOrDeadLetteredByPolicy() async throws {
         try await WorkerTestbed.with(partitions: 3) { testbed in
-            let worker = try testbed.startWorker(try testbed.environment(["RETRY_MAX_ELAPSED": "5s"]))
+            let worker = try testbed.startWorker(try testbed.environment(["RETRY_MAX_ELAPSED": "12s"]))
             defer { worker.stop() }
             let faults = Self.providerFaults
             try await testbed.publish(faults.map { TestEvent.valid("fault-\($0.suffix)", phone: "+4366412\($0.suffix)") })
