@@ -83,13 +83,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The running worker: policy, provider health, scoring, ordering, emitting, the session, observability.
+        // What the worker does with a failure: the error policy's classes, the retry schedules, throttling signals.
+        .target(
+            name: "RiskPolicy",
+            dependencies: ["RiskEvents"]
+        ),
+        // The running worker: provider health, scoring, ordering, emitting, the session, observability.
         .target(
             name: "RiskPipeline",
             dependencies: [
                 "Kafka",
                 "ScoringAPI",
                 "RiskEvents",
+                "RiskPolicy",
                 "IdempotencyStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -119,6 +125,7 @@ let package = Package(
             dependencies: [
                 "Kafka",
                 "RiskPipeline",
+                "RiskPolicy",
                 "IdempotencyStore",
                 "ScoringAPI",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -207,9 +214,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "RiskPolicyTests",
+            dependencies: ["RiskPolicy", "RiskEvents", "FixtureTestSupport"]
+        ),
+        .testTarget(
             name: "RiskPipelineTests",
             dependencies: [
                 "RiskPipeline",
+                "RiskPolicy",
+                "Kafka",
                 "RiskEvents",
                 "IdempotencyStore",
                 "ScoringAPI",
@@ -231,13 +244,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SampleEventsTests",
-            dependencies: ["SampleEvents", "RiskEvents", "RiskPipeline", "ScoringAPI", "ScoringSimulator"]
+            dependencies: ["SampleEvents", "RiskEvents", "RiskPolicy", "ScoringAPI", "ScoringSimulator"]
         ),
         .testTarget(
             name: "SettingsTests",
             dependencies: [
                 "Settings",
                 "RiskPipeline",
+                "RiskPolicy",
                 "ScoringAPI",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]
@@ -289,6 +303,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -2,6 +2,7 @@ import Foundation
 import IdempotencyStore
 import Kafka
 import RiskPipeline
+import RiskPolicy
 import ScoringAPI
 
 /// Everything `risk-worker run` and `check` are configured with, read from flags, environment and an optional file,

@@ -1,4 +1,5 @@
 import FixtureTestSupport
+import RiskPolicy
 import Testing
 @testable import RiskPipeline
 

@@ -2,6 +2,7 @@ import Foundation
 import IdempotencyStore
 import Kafka
 import Logging
+import RiskPolicy
 import Synchronization
 import Testing
 @testable import RiskPipeline

@@ -1,4 +1,5 @@
 import Logging
+import RiskPolicy
 import Synchronization
 import Testing
 @testable import RiskPipeline

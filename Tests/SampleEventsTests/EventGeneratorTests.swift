@@ -1,6 +1,6 @@
 import Foundation
 import RiskEvents
-import RiskPipeline
+import RiskPolicy
 import SampleEvents
 import ScoringAPI
 import ScoringSimulator

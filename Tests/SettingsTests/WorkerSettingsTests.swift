@@ -1,4 +1,5 @@
 import RiskPipeline
+import RiskPolicy
 import ScoringAPI
 import Testing
 @testable import Settings

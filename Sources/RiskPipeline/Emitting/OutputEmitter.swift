@@ -2,6 +2,7 @@ import DequeModule
 import Kafka
 import Logging
 import RiskEvents
+import RiskPolicy
 import Synchronization
 
 /// Produces released outputs and commits the consumed offsets behind them: in exactly-once mode outputs, dead

@@ -1,3 +1,5 @@
+import RiskPolicy
+
 /// One provider's circuit breaker, as a value: closed while the provider answers; open after provider failures
 /// (transport errors, timeouts, 5xx, throttling) of `failureThreshold` distinct events in a row, with no answer
 /// between them; then, after a probe delay growing by `probes` (0.5 s to 30 s by default), half-open: one call —

@@ -1,5 +1,6 @@
 import Logging
 import RiskEvents
+import RiskPolicy
 import Synchronization
 
 /// Whether the providers can be called: the one owner of provider health — each provider's circuit breaker and

@@ -1,3 +1,5 @@
+import RiskPolicy
+
 /// Whether the providers can be called, as a value: today the account-level pause. While a provider refuses the
 /// account (no credit, suspended, bad credentials), events wait instead of failing, one of them — the prober —
 /// tries again after a backoff delay, and the first success ends the pause.

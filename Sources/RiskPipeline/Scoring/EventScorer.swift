@@ -1,6 +1,7 @@
 import Foundation
 import IdempotencyStore
 import RiskEvents
+import RiskPolicy
 import ScoringAPI
 
 /// Scores one event: results already stored for its externalId first, then the providers for what is missing.

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import RiskEvents
+import RiskPolicy
 
 /// What one input record comes to: decoding and validation, then scoring (one event per externalId at a time within
 /// the process, waiting while the providers are paused, retrying store failures), then the output to emit. It never

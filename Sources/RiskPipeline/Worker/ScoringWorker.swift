@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import RiskPolicy
 import ServiceLifecycle
 
 /// `risk-worker run`: consumes lifecycle events, scores them, and emits scored events and dead letters, until

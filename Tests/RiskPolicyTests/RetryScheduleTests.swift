@@ -1,6 +1,6 @@
 import FixtureTestSupport
 import Testing
-@testable import RiskPipeline
+@testable import RiskPolicy
 
 @Suite("Retry schedule")
 struct RetryScheduleTests {

@@ -1,6 +1,6 @@
 import RiskEvents
 import Testing
-@testable import RiskPipeline
+@testable import RiskPolicy
 
 @Suite("Error policy")
 struct ErrorPolicyTests {
