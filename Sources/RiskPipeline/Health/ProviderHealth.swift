@@ -73,6 +73,8 @@ public actor ProviderHealth {
         var limiter: RateLimiter
         /// The last provider failure, for `/health/ready` while the breaker is not closed.
         var lastFailure: String?
+        /// The rate limit last published (`risk_provider_rate_limit`), so that the gauge is set only when it changes.
+        var publishedLimit: Double
     }
 
     /// What `/health/ready` reads without waiting for the actor.
@@ -107,7 +109,10 @@ public actor ProviderHealth {
         self.state = ProviderHealthState(probes: probes)
         let now = ContinuousClock.now
         func flowState(_ maxRate: Double?) -> Flow {
-            Flow(breaker: CircuitBreaker(failureThreshold: flow.breakerFailures, probes: flow.breakerProbes), limiter: RateLimiter(maxRate: maxRate, now: now))
+            let limiter = RateLimiter(maxRate: maxRate, now: now)
+            return Flow(
+                breaker: CircuitBreaker(failureThreshold: flow.breakerFailures, probes: flow.breakerProbes), limiter: limiter,
+                publishedLimit: limiter.gauge)
         }
         self.flows = [.phoneRisk: flowState(flow.phoneRiskMaxRate), .numberScoring: flowState(flow.numberScoringMaxRate)]
         self.metrics = metrics
@@ -235,13 +240,17 @@ public actor ProviderHealth {
         }
     }
 
-    /// Records the outcome of a call `admit` let go; returns whether the event's attempt is not to be counted (the
-    /// provider throttled it, or its breaker is or was open: the provider's trouble, not the event's).
+    /// Records the outcome of a call `admit` let go (with `failure`, the code and message `/health/ready` shows while
+    /// the breaker is not closed); returns whether the event's attempt is not to be counted (the provider throttled
+    /// it, or its breaker is or was open: the provider's trouble, not the event's).
     @discardableResult
-    public func report(_ source: FailureSource, event: UInt64, admission: Admission, outcome: Outcome) -> Bool {
+    public func report(
+        _ source: FailureSource, event: UInt64, admission: Admission, outcome: Outcome, failure: String? = nil
+    ) -> Bool {
         guard var flow = flows[source] else { return false }
         let now = ContinuousClock.now
         let wasClosed = flow.breaker.state == .closed
+        if let failure { flow.lastFailure = failure }
         var changed = false
         var forgiven = false
         switch outcome {
@@ -262,16 +271,15 @@ public actor ProviderHealth {
         case .abandoned:
             if admission.isProbe { flow.breaker.probeAbandoned() }
         }
+        // A labelled gauge is looked up in the metrics factory each time it is set: only when the limit changed.
+        if flow.limiter.gauge != flow.publishedLimit {
+            flow.publishedLimit = flow.limiter.gauge
+            metrics.providerRateLimit(source, flow.publishedLimit)
+        }
         flows[source] = flow
-        metrics.providerRateLimit(source, flow.limiter.gauge)
         if changed { breakerChanged(source) }
         if admission.isProbe || changed { resumeProbeWaiters(source) }
         return forgiven
-    }
-
-    /// Notes the failure message shown by `/health/ready` while `source`'s breaker is not closed.
-    public func noteFailure(_ source: FailureSource, code: String, message: String) {
-        flows[source]?.lastFailure = "\(code): \(message)"
     }
 
     /// Logs, counts and publishes a breaker's new state.

@@ -200,7 +200,6 @@ public struct EventScorer: Sendable {
                 return .failed(source, code: error.code, message: error.message, attempts: calls, action: action)
             }
             let throttled = ThrottleSignal.matches(source: source, code: error.code)
-            await health.noteFailure(source, code: error.code, message: error.message)
             // A number-scoring batch that failed as a whole is one failure of the provider, however many events it held.
             let failedRequest = error.batch.map { $0 | (1 << 63) } ?? identity
             // The breaker counts failures of the request itself (connection, deadline, HTTP 5xx); an answer carrying a
@@ -214,7 +213,8 @@ public struct EventScorer: Sendable {
                 default: outcome = .answered
                 }
             }
-            let forgiven = await health.report(source, event: failedRequest, admission: admission, outcome: outcome)
+            let forgiven = await health.report(
+                source, event: failedRequest, admission: admission, outcome: outcome, failure: "\(error.code): \(error.message)")
             let spent = ContinuousClock.now - started - breakerWaits
             if spent < maxElapsed, error.batch != nil, !throttled, !alone {
                 // A batch of several numbers failed as a whole: not this number's fault yet. Ask again alone, so that
