@@ -216,7 +216,8 @@ final class EmittedOnlyStore: IdempotencyStore {
         }
     }
 
-    @Test func aFlushReturnsWhenTheEmitterStops() async throws {
+    // A flush that stop did not resume would wait forever: the time limit fails it instead.
+    @Test(.timeLimit(.minutes(1))) func aFlushReturnsWhenTheEmitterStops() async throws {
         let logger = Logger(label: "test")
         let emitter = OutputEmitter(
             sink: RecordingSink(), delivery: .exactlyOnce, emitted: EmittedIDs(store: EmittedOnlyStore(), logger: logger),
