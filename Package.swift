@@ -228,6 +228,7 @@ let package = Package(
                 "ScoringAPI",
                 "ScoringSimulator",
                 "FixtureTestSupport",
+                "ClockTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// An idempotency store that gathers concurrent single-entry reads and writes into batch statements on another store.
+/// An idempotency store that gathers concurrent single-entry reads, writes and claims into batch statements on another store.
 ///
 /// While one batch statement runs, new requests queue; when it finishes, everything queued goes into the next one.
 /// A lone request therefore runs at once, and under load one statement serves hundreds of events. A write returns
@@ -13,6 +13,14 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
     private let base: any IdempotencyStore
     private let reads: StatementBatcher<String, StoredScoring?>
     private let writes: StatementBatcher<ProviderResults, Void>
+    private let claims: StatementBatcher<ClaimRequest, StoredScoring?>
+
+    /// One externalId to claim, with its owner and lease (a batch claims for each owner and lease in one statement).
+    private struct ClaimRequest: Sendable {
+        var externalId: String
+        var owner: String
+        var lease: Duration
+    }
 
     /// Batches the single-entry reads and writes sent to `base`, at most `maxBatch` per statement.
     public init(_ base: any IdempotencyStore, maxBatch: Int = defaultMaxBatch) {
@@ -24,6 +32,16 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
         writes = StatementBatcher(maxBatch: maxBatch) { results in
             try await base.save(results)
             return results.map { _ in () }
+        }
+        claims = StatementBatcher(maxBatch: maxBatch) { requests in
+            var found: [String: StoredScoring] = [:]
+            let groups = Dictionary(grouping: requests) { "\($0.owner)\u{0}\($0.lease)" }
+            for group in groups.values {
+                guard let first = group.first else { continue }
+                let entries = try await base.claim(externalIds: group.map(\.externalId), owner: first.owner, lease: first.lease)
+                found.merge(entries) { $1 }
+            }
+            return requests.map { found[$0.externalId] }
         }
     }
 
@@ -49,6 +67,40 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
     /// Marks entries emitted (passed through: the emitter already batches).
     public func markEmitted(externalIds: [String]) async throws {
         try await base.markEmitted(externalIds: externalIds)
+    }
+
+    /// Takes claims; a single one goes into the next batch, several are passed through as one statement.
+    public func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        guard externalIds.count == 1, let externalId = externalIds.first else {
+            return try await base.claim(externalIds: externalIds, owner: owner, lease: lease)
+        }
+        guard let entry = try await claims.submit(ClaimRequest(externalId: externalId, owner: owner, lease: lease)) else { return [:] }
+        return [externalId: entry]
+    }
+
+    /// Renews claims (passed through: the caller renews all it holds at once).
+    public func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String> {
+        try await base.renewClaims(externalIds: externalIds, owner: owner, lease: lease)
+    }
+
+    /// Releases claims (passed through).
+    public func releaseClaims(externalIds: [String], owner: String) async throws {
+        try await base.releaseClaims(externalIds: externalIds, owner: owner)
+    }
+
+    /// Marks dead letters committed (passed through: the emitter already batches).
+    public func markDeadLettered(externalIds: [String]) async throws {
+        try await base.markDeadLettered(externalIds: externalIds)
+    }
+
+    /// Reads cached records (passed through).
+    public func cachedNumberScoring(msisdns: [String], fetchedAfter: Date) async throws -> [String: CachedNumberScoring] {
+        try await base.cachedNumberScoring(msisdns: msisdns, fetchedAfter: fetchedAfter)
+    }
+
+    /// Keeps cached records (passed through).
+    public func saveCachedNumberScoring(_ records: [CachedNumberScoring]) async throws {
+        try await base.saveCachedNumberScoring(records)
     }
 
     /// Deletes expired entries (passed through).

@@ -3,7 +3,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// The service that deletes idempotency entries older than the retention, every `interval`, in its own task so
+/// The service that deletes idempotency entries (claims included) and cached number-scoring records older than the retention, every `interval`, in its own task so
 /// that processing never waits for it (each purge statement deletes a bounded chunk of rows).
 public struct IdempotencyRetention<C: Clock>: Service where C.Duration == Duration {
     /// The default retention: 7 days.
@@ -73,7 +73,6 @@ public struct IdempotencyRetention<C: Clock>: Service where C.Duration == Durati
 
     /// The oldest write time kept: `now - retention`.
     public static func cutoff(now: Date, retention: Duration) -> Date {
-        let (seconds, attoseconds) = retention.components
-        return now.addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
+        now.adding(.zero - retention)
     }
 }

@@ -1,10 +1,13 @@
 import Foundation
 
-/// Durable memory of the paid provider results per externalId, shared by every event with that externalId.
+/// Durable memory of the paid provider results per externalId, shared by every event with that externalId and by
+/// every instance sharing the store.
 ///
-/// The worker saves each result as soon as it arrives (before anything is produced), so a retry or a duplicate
-/// never pays for a call that already succeeded; after the transaction holding the scored event commits, it marks
-/// the externalIds emitted, and later duplicates produce nothing. Every method is safe to call concurrently.
+/// Before paying, an instance claims the externalId (a lease it renews while its calls run); an instance finding
+/// another's live claim waits instead of calling. The worker saves each result as soon as it arrives (before
+/// anything is produced), so a retry or a duplicate never pays for a call that already succeeded; after the
+/// transaction holding the scored event (or dead letter) commits, it marks the externalIds emitted (or dead-lettered),
+/// which ends their claims, and later duplicates produce nothing. Every method is safe to call concurrently.
 public protocol IdempotencyStore: Sendable {
     /// The stored entry for `externalId`, or nil when there is none (one primary-key read).
     func lookup(externalId: String) async throws -> StoredScoring?
@@ -16,11 +19,30 @@ public protocol IdempotencyStore: Sendable {
     /// that is nil leaves the stored one as it is; for the same externalId, later elements win.
     func save(_ results: [ProviderResults]) async throws
 
-    /// Marks existing entries as emitted (their scored events are committed), in one statement; ids without an entry
-    /// are ignored, so that a dead-lettered event can still be replayed later.
+    /// Marks existing entries as emitted (their scored events are committed) and ends their claims, in one statement;
+    /// ids without an entry are ignored.
     func markEmitted(externalIds: [String]) async throws
 
-    /// Deletes the entries last written before `cutoff` and returns how many were deleted.
+    /// Takes a claim for `owner` lasting `lease` from now on each externalId that is not emitted and not held by a live
+    /// claim of another owner (creating absent entries), in one statement; returns every entry as it stands afterwards.
+    func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring]
+
+    /// Extends `owner`'s claims on these ids to `lease` from now, in one statement; returns the ids `owner` still holds.
+    func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String>
+
+    /// Ends `owner`'s claims on these ids without an outcome (the work was abandoned), so that another instance may take them at once.
+    func releaseClaims(externalIds: [String], owner: String) async throws
+
+    /// Records that dead letters for these ids are committed, ending their claims (ids without an entry are ignored).
+    func markDeadLettered(externalIds: [String]) async throws
+
+    /// The cached number-scoring records of these numbers fetched after `fetchedAfter`, in one statement.
+    func cachedNumberScoring(msisdns: [String], fetchedAfter: Date) async throws -> [String: CachedNumberScoring]
+
+    /// Keeps these number-scoring records for later events (one per number; later elements win).
+    func saveCachedNumberScoring(_ records: [CachedNumberScoring]) async throws
+
+    /// Deletes the entries last written and the cached records fetched before `cutoff`; returns how many were deleted.
     func purgeExpired(olderThan cutoff: Date) async throws -> Int
 
     /// Releases the store's connections; no other method may be called afterwards.
@@ -37,16 +59,22 @@ public struct ProviderResults: Sendable, Hashable {
     public var partial: Bool
     /// The raw JSON bytes of the number-scoring record, or nil to keep what is stored.
     public var numberScoring: [UInt8]?
+    /// When the provider sent `numberScoring`, if it came from the number-scoring cache; ignored when `numberScoring` is nil.
+    public var numberScoringFetchedAt: Date?
 
     /// Results for `externalId`.
-    public init(externalId: String, phoneRisk: [UInt8]? = nil, partial: Bool = false, numberScoring: [UInt8]? = nil) {
+    public init(
+        externalId: String, phoneRisk: [UInt8]? = nil, partial: Bool = false, numberScoring: [UInt8]? = nil,
+        numberScoringFetchedAt: Date? = nil
+    ) {
         self.externalId = externalId
         self.phoneRisk = phoneRisk
         self.partial = partial
         self.numberScoring = numberScoring
+        self.numberScoringFetchedAt = numberScoringFetchedAt
     }
 
-    /// The most entries one upsert statement carries (five bound values each, well under SQLite's and PostgreSQL's
+    /// The most entries one upsert statement carries (six bound values each, well under SQLite's and PostgreSQL's
     /// limits on bound values per statement).
     static let rowsPerStatement = 1_000
 
@@ -72,7 +100,10 @@ public struct ProviderResults: Sendable, Hashable {
                 merged[position].phoneRisk = phoneRisk
                 merged[position].partial = result.partial
             }
-            if let numberScoring = result.numberScoring { merged[position].numberScoring = numberScoring }
+            if let numberScoring = result.numberScoring {
+                merged[position].numberScoring = numberScoring
+                merged[position].numberScoringFetchedAt = result.numberScoringFetchedAt
+            }
         }
         return merged
     }
@@ -85,8 +116,17 @@ extension IdempotencyStore {
         try await save([ProviderResults(externalId: externalId, phoneRisk: json, partial: partial)])
     }
 
-    /// Records the number-scoring record (raw JSON); creates the entry if needed and leaves the phone-risk result as it is.
-    public func saveNumberScoring(externalId: String, json: [UInt8]) async throws {
-        try await save([ProviderResults(externalId: externalId, numberScoring: json)])
+    /// Records the number-scoring record (raw JSON) and, if it came from the cache, when it was fetched; creates the
+    /// entry if needed and leaves the phone-risk result as it is.
+    public func saveNumberScoring(externalId: String, json: [UInt8], fetchedAt: Date? = nil) async throws {
+        try await save([ProviderResults(externalId: externalId, numberScoring: json, numberScoringFetchedAt: fetchedAt)])
+    }
+
+    /// Takes a claim on one externalId (see ``IdempotencyStore/claim(externalIds:owner:lease:)``) and returns its entry.
+    public func claim(externalId: String, owner: String, lease: Duration) async throws -> StoredScoring {
+        guard let entry = try await claim(externalIds: [externalId], owner: owner, lease: lease)[externalId] else {
+            throw IdempotencyStoreError.corrupt("claiming \(externalId) returned no entry")
+        }
+        return entry
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// What an idempotency store holds for one externalId: the provider results received so far and whether the
-/// scored event built from them has been committed to the output topic.
+/// What an idempotency store holds for one externalId: the provider results received so far, the claim of the
+/// instance working on it, and whether its scored event (or dead letter) has been committed.
 public struct StoredScoring: Sendable, Hashable {
     /// The event's externalId (the key).
     public var externalId: String
@@ -15,17 +15,52 @@ public struct StoredScoring: Sendable, Hashable {
     public var emitted: Bool
     /// When provider results were last written to the entry (retention counts from here; marking it emitted does not count).
     public var updatedAt: Date
+    /// The instance holding the claim on this externalId, if any (it may have expired: see ``claimExpiresAt``).
+    public var claimOwner: String?
+    /// When the claim ends unless its owner renews it.
+    public var claimExpiresAt: Date?
+    /// When a dead letter for this externalId was last committed.
+    public var deadLetteredAt: Date?
+    /// When the provider sent ``numberScoring``, if it came from the number-scoring cache rather than a call for this event.
+    public var numberScoringFetchedAt: Date?
 
     /// Creates an entry.
-    public init(externalId: String, phoneRisk: [UInt8]?, numberScoring: [UInt8]?, partial: Bool, emitted: Bool, updatedAt: Date) {
+    public init(
+        externalId: String, phoneRisk: [UInt8]?, numberScoring: [UInt8]?, partial: Bool, emitted: Bool, updatedAt: Date,
+        claimOwner: String? = nil, claimExpiresAt: Date? = nil, deadLetteredAt: Date? = nil, numberScoringFetchedAt: Date? = nil
+    ) {
         self.externalId = externalId
         self.phoneRisk = phoneRisk
         self.numberScoring = numberScoring
         self.partial = partial
         self.emitted = emitted
         self.updatedAt = updatedAt
+        self.claimOwner = claimOwner
+        self.claimExpiresAt = claimExpiresAt
+        self.deadLetteredAt = deadLetteredAt
+        self.numberScoringFetchedAt = numberScoringFetchedAt
     }
 
     /// Whether both provider results are present, so that no API needs to be called again.
     public var isComplete: Bool { phoneRisk != nil && numberScoring != nil }
+
+    /// Whether `owner` holds the claim.
+    public func isClaimed(by owner: String) -> Bool { claimOwner == owner }
+}
+
+/// A number's successful number-scoring record, kept for later events with that number.
+public struct CachedNumberScoring: Sendable, Hashable {
+    /// The number as the provider keys it: country code and subscriber number, digits only.
+    public var msisdn: String
+    /// The raw JSON bytes of the record.
+    public var record: [UInt8]
+    /// When the provider sent it.
+    public var fetchedAt: Date
+
+    /// A cached record.
+    public init(msisdn: String, record: [UInt8], fetchedAt: Date) {
+        self.msisdn = msisdn
+        self.record = record
+        self.fetchedAt = fetchedAt
+    }
 }

@@ -35,6 +35,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case providerCaFile = "PROVIDER_CA_FILE"
     case httpsProxy = "HTTPS_PROXY"
     case noProxy = "NO_PROXY"
+    case claimLease = "CLAIM_LEASE"
+    case numberScoringCacheTtl = "NUMBER_SCORING_CACHE_TTL"
 
     /// The settings of the commands that only talk to Kafka (`publish`, `topics`, `dlq`, `replay`).
     public static let kafka: [Setting] = [.kafkaBrokers, .kafkaInputTopic, .kafkaOutputTopic, .kafkaDlqTopic, .kafkaProperties]
@@ -137,6 +139,14 @@ public enum Setting: String, CaseIterable, Sendable {
             Entry(summary: "PEM file of CA certificates trusted for the providers besides the system's", valueName: "path")
         case .httpsProxy: Entry(summary: "HTTP proxy the provider requests go through (CONNECT)", valueName: "http://[user:pw@]host:port")
         case .noProxy: Entry(summary: "Hosts reached without the proxy, curl-style", valueName: "host,.domain,…")
+        case .claimLease:
+            Entry(
+                summary: "How long an instance's claim on an externalId lasts unless renewed; others take over an expired one",
+                defaultValue: "30s", valueName: "duration")
+        case .numberScoringCacheTtl:
+            Entry(
+                summary: "How long a number's scoring record is reused for later events (0: off; at most 7 days)",
+                defaultValue: "0", valueName: "duration")
         }
     }
 }

@@ -30,6 +30,8 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
     public var flow: ProviderHealth.FlowSettings
     /// `PROVIDER_TIMEOUT_MS`: how long one provider request may take.
     public var providerTimeout: Duration
+    /// `NUMBER_SCORING_CACHE_TTL`: how long a number's scoring record is reused (zero: not at all).
+    public var numberScoringCacheTTL: Duration
 
     /// Loads settings from flags (by setting name), environment and the text of an optional `KEY=VALUE` file.
     public static func load(
@@ -164,12 +166,24 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         flow.phoneRiskMaxRate = rate(.phoneRiskMaxRps)
         flow.numberScoringMaxRate = rate(.numberScoringMaxRps)
         let providerTimeout = integer(.providerTimeoutMs, in: 100...600_000).map { Duration.milliseconds($0) } ?? .seconds(10)
+        func duration(_ setting: Setting, in range: ClosedRange<Duration>, example: String) -> Duration? {
+            guard let text = sources.value(setting) else { return nil }
+            guard let value = parseDuration(text), range.contains(value) else {
+                problems.append("\(setting.name): '\(text)' is not a duration from \(example) (ms, s, m or h)")
+                return nil
+            }
+            return value
+        }
+        if let lease = duration(.claimLease, in: .seconds(1)...(.seconds(3600)), example: "1s to 1h") { worker.claimLease = lease }
+        // Cached records live in the store, whose retention purges them after 7 days whatever the TTL.
+        let cacheTTL = duration(.numberScoringCacheTtl, in: .zero...IdempotencyRetention<ContinuousClock>.defaultRetention, example: "0 to 168h") ?? .zero
 
         problems = sources.problems + problems
         guard problems.isEmpty else { throw SettingsError(problems: problems) }
         return WorkerSettings(
             worker: worker, providers: providers, idempotencyStore: idempotencyStore, metricsPort: metricsPort,
-            errorPolicy: errorPolicy, retry: retry, retries: retries, flow: flow, providerTimeout: providerTimeout)
+            errorPolicy: errorPolicy, retry: retry, retries: retries, flow: flow, providerTimeout: providerTimeout,
+            numberScoringCacheTTL: cacheTTL)
     }
 
     /// A duration written as a whole number with `ms`, `s`, `m` or `h` (a bare number is seconds).
@@ -206,7 +220,8 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         return "brokers=\(worker.brokers) group=\(worker.groupID) input=\(worker.inputTopic) output=\(worker.outputTopic) "
             + "dlq=\(worker.deadLetterTopic) delivery=\(worker.delivery.rawValue) store=\(idempotencyStore) "
             + "phoneRisk=\(providers.phoneRiskURL) [\(credentials)] numberScoring=\(providers.numberScoringURL) [API key hidden] "
-            + "maxInFlight=\(worker.maxInFlight) metricsPort=\(metricsPort)"
+            + "maxInFlight=\(worker.maxInFlight) metricsPort=\(metricsPort) claimLease=\(worker.claimLease)"
+            + (numberScoringCacheTTL > .zero ? " numberScoringCacheTTL=\(numberScoringCacheTTL)" : "")
             + (providers.proxy.map { " proxy=\($0)" } ?? "")
     }
 }

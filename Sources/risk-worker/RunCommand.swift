@@ -62,13 +62,15 @@ struct RunCommand: AsyncParsableCommand {
             store: store,
             emitted: emitted,
             health: providerHealth,
+            numberScoringCacheTTL: settings.numberScoringCacheTTL,
+            metrics: metrics,
             policy: settings.errorPolicy,
             retry: retries.providerCalls,
             maxElapsed: retries.providerCallsMaxElapsed,
             retried: { metrics.retried($0) }
         )
         let worker = ScoringWorker(
-            settings: settings.worker, scorer: scorer, providers: providerHealth, emitted: emitted, retries: retries,
+            settings: settings.worker, scorer: scorer, store: store, providers: providerHealth, emitted: emitted, retries: retries,
             metrics: metrics, health: health, logger: logger)
         let retention = IdempotencyRetention(store: store, clock: ContinuousClock(), logger: logger)
         let endpoints = HealthEndpoints(registry: registry, health: health).application(port: settings.metricsPort, logger: logger)

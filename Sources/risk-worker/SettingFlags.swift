@@ -39,6 +39,8 @@ struct SettingFlags: ParsableArguments {
     @Option(setting: .providerCaFile) var providerCaFile: SettingFlag?
     @Option(setting: .httpsProxy) var httpsProxy: SettingFlag?
     @Option(setting: .noProxy) var noProxy: SettingFlag?
+    @Option(setting: .claimLease) var claimLease: SettingFlag?
+    @Option(setting: .numberScoringCacheTtl) var numberScoringCacheTtl: SettingFlag?
 
     /// The settings from these flags, the environment and the file; bad ones end the process with code 2.
     func load() throws -> WorkerSettings {

@@ -8,7 +8,7 @@ import Testing
     /// A real SQLite store that counts the statements it is given and can fail the next batch write.
     final class CountingStore: IdempotencyStore {
         let base: any IdempotencyStore
-        let counts = Mutex((lookups: 0, saves: 0, failNextSave: false))
+        let counts = Mutex((lookups: 0, saves: 0, claims: 0, failNextSave: false))
 
         init(_ base: any IdempotencyStore) { self.base = base }
 
@@ -30,6 +30,19 @@ import Testing
             try await base.save(results)
         }
         func markEmitted(externalIds: [String]) async throws { try await base.markEmitted(externalIds: externalIds) }
+        func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+            counts.withLock { $0.claims += 1 }
+            return try await base.claim(externalIds: externalIds, owner: owner, lease: lease)
+        }
+        func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String> {
+            try await base.renewClaims(externalIds: externalIds, owner: owner, lease: lease)
+        }
+        func releaseClaims(externalIds: [String], owner: String) async throws { try await base.releaseClaims(externalIds: externalIds, owner: owner) }
+        func markDeadLettered(externalIds: [String]) async throws { try await base.markDeadLettered(externalIds: externalIds) }
+        func cachedNumberScoring(msisdns: [String], fetchedAfter: Date) async throws -> [String: CachedNumberScoring] {
+            try await base.cachedNumberScoring(msisdns: msisdns, fetchedAfter: fetchedAfter)
+        }
+        func saveCachedNumberScoring(_ records: [CachedNumberScoring]) async throws { try await base.saveCachedNumberScoring(records) }
         func purgeExpired(olderThan cutoff: Date) async throws -> Int { try await base.purgeExpired(olderThan: cutoff) }
         func close() async throws { try await base.close() }
     }

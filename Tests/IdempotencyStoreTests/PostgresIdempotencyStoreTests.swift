@@ -47,6 +47,46 @@ struct PostgresIdempotencyStoreTests {
         try await second.close()
     }
 
+    @Test func aTableOfThePreviousSchemaGainsTheClaimAndCacheInPlace() async throws {
+        let server = try await PostgresServer.shared()
+        let database = try await server.createDatabase()
+        // The table as the previous release created it, with one entry.
+        let logger = Logger(label: "test")
+        let raw = try await PostgresConnection.connect(configuration: server.configuration(database: database), id: 1, logger: logger)
+        try await raw.query(
+            """
+            CREATE TABLE risk_idempotency (
+                external_id text PRIMARY KEY, phone_risk bytea, number_scoring bytea,
+                partial boolean NOT NULL DEFAULT false, emitted boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL
+            )
+            """, logger: logger)
+        try await raw.query(
+            "INSERT INTO risk_idempotency VALUES ('evt-1', '\\x7b7d', NULL, false, false, now())", logger: logger)
+
+        let store = try await PostgresIdempotencyStore.connect(settings: try await settings(database: database))
+        let entry = try #require(try await store.lookup(externalId: "evt-1"))
+        #expect(entry.phoneRisk == Array("{}".utf8) && entry.claimOwner == nil)
+        #expect(try await store.claim(externalId: "evt-1", owner: "a", lease: .seconds(30)).isClaimed(by: "a"))
+        try await store.saveCachedNumberScoring([CachedNumberScoring(msisdn: "1", record: Array("{}".utf8), fetchedAt: Date())])
+        #expect(try await store.cachedNumberScoring(msisdns: ["1"], fetchedAfter: .distantPast).count == 1)
+        try await store.close()
+        // Connecting again finds every column present and changes nothing.
+        let again = try await PostgresIdempotencyStore.connect(settings: try await settings(database: database))
+        #expect(try await again.lookup(externalId: "evt-1")?.isClaimed(by: "a") == true)
+        try await again.close()
+
+        var columns: [String] = []
+        let rows = try await raw.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'risk_idempotency' ORDER BY ordinal_position",
+            logger: logger)
+        for try await name in rows.decode(String.self) { columns.append(name) }
+        try await raw.close()
+        #expect(columns == [
+            "external_id", "phone_risk", "number_scoring", "partial", "emitted", "updated_at",
+            "claim_owner", "claim_expires_at", "dead_lettered_at", "number_scoring_fetched_at",
+        ])
+    }
+
     @Test func anUnreachableServerFailsWithinTheConnectTimeout() async throws {
         var settings = PostgresStoreSettings(
             host: "127.0.0.1", port: 1, username: "risk", password: "secret-password", database: "none", tls: .disable

@@ -80,8 +80,46 @@ struct SQLiteIdempotencyStoreTests {
         let version = try await check.query("PRAGMA user_version").first?.columns.first?.data.integer
         let tables = try await check.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'").compactMap { $0.column("name")?.string }
         try await check.close()
-        #expect(version == 2)
-        #expect(tables == ["risk_idempotency"])
+        #expect(version == 3)
+        #expect(tables.sorted() == ["risk_idempotency", "risk_number_scoring_cache"])
+    }
+
+    @Test func aVersion2FileGainsTheClaimAndCacheInPlace() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("version2.sqlite")
+        // The version 2 schema, as the previous release wrote it, with one entry.
+        let raw = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await raw.query(
+            """
+            CREATE TABLE risk_idempotency (
+                external_id TEXT NOT NULL UNIQUE, phone_risk BLOB, number_scoring BLOB,
+                partial INTEGER NOT NULL DEFAULT 0, emitted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL
+            )
+            """)
+        _ = try await raw.query("CREATE INDEX risk_idempotency_updated_at ON risk_idempotency (updated_at)")
+        _ = try await raw.query("INSERT INTO risk_idempotency VALUES ('evt-1', x'7B7D', NULL, 0, 0, 1750000000000)")
+        _ = try await raw.query("PRAGMA user_version = 2")
+        try await raw.close()
+
+        let store = try await SQLiteIdempotencyStore.open(path: path)
+        let one = try #require(try await store.lookup(externalId: "evt-1"))
+        #expect(one.phoneRisk == Array("{}".utf8) && one.claimOwner == nil && one.deadLetteredAt == nil)
+        // The claim, the dead-letter mark and the cache work on the migrated file.
+        let claimed = try await store.claim(externalId: "evt-1", owner: "a", lease: .seconds(30))
+        #expect(claimed.isClaimed(by: "a") && claimed.phoneRisk == Array("{}".utf8))
+        try await store.markDeadLettered(externalIds: ["evt-1"])
+        #expect(try await store.lookup(externalId: "evt-1")?.deadLetteredAt != nil)
+        let cached = CachedNumberScoring(msisdn: "+14155550100", record: Array("{}".utf8), fetchedAt: Date())
+        try await store.saveCachedNumberScoring([cached])
+        #expect(try await store.cachedNumberScoring(msisdns: ["+14155550100"], fetchedAfter: .distantPast).count == 1)
+        try await store.close()
+
+        let check = try await SQLiteConnection.open(storage: .file(path: path))
+        let version = try await check.query("PRAGMA user_version").first?.columns.first?.data.integer
+        let rows = try await check.query("SELECT count(*) FROM risk_idempotency").first?.columns.first?.data.integer
+        try await check.close()
+        #expect(version == 3 && rows == 1)
     }
 
     @Test func aFileFromANewerSchemaVersionIsRefused() async throws {

@@ -71,6 +71,20 @@ struct ScoredEventEncoderTests {
         #expect(text.hasSuffix(#","partial":true,"scoredAt":"2025-08-06T12:53:54.120Z"}"#))
     }
 
+    @Test func aCachedNumberScoringRecordSaysSoAndWhenItWasFetched() throws {
+        let fetched = Date(timeIntervalSince1970: 1_754_484_834.5)
+        let bytes = try Self.encoder().encode(
+            try Self.event(), phoneRisk: Self.phoneRisk, numberScoring: Self.numberScoring, partial: false, numberScoringFetchedAt: fetched)
+        let object = try Self.object(bytes)
+        #expect(object["numberScoringCached"] as? Bool == true)
+        #expect(object["numberScoringFetchedAt"] as? String == "2025-08-06T12:53:54.500Z")
+        // Without a fetch time the event has exactly today's members.
+        let fresh = try Self.object(
+            try Self.encoder().encode(try Self.event(), phoneRisk: Self.phoneRisk, numberScoring: Self.numberScoring, partial: false))
+        #expect(fresh["numberScoringCached"] == nil && fresh["numberScoringFetchedAt"] == nil)
+        #expect(Set(object.keys).subtracting(fresh.keys) == ["numberScoringCached", "numberScoringFetchedAt"])
+    }
+
     @Test(arguments: ["", "[]", "\"text\"", "{", "{\"a\":1,}", "{} {}", "null", "{\"a\":NaN}"])
     func providerBytesThatAreNotOneJSONObjectAreRefused(raw: String) throws {
         #expect(throws: ScoredEventEncoder.Failure.self) {
@@ -159,7 +173,9 @@ struct ScoredEventEncoderTests {
         var files: [String] = []
         for (index, event) in events.enumerated() {
             for partial in [false, true] {
-                let bytes = try Self.encoder().encode(event, phoneRisk: Self.phoneRisk, numberScoring: Self.numberScoring, partial: partial)
+                let bytes = try Self.encoder().encode(
+                    event, phoneRisk: Self.phoneRisk, numberScoring: Self.numberScoring, partial: partial,
+                    numberScoringFetchedAt: partial ? Date(timeIntervalSince1970: 1_754_484_834) : nil)
                 let file = directory.file("scored-\(index)-\(partial).json")
                 try Data(bytes).write(to: URL(fileURLWithPath: file))
                 files.append(file)

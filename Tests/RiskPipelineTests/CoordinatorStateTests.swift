@@ -14,7 +14,14 @@ import Testing
     }
 
     static func output(_ id: String) -> WorkOutput {
-        .scored(ProducerRecord(topic: "out", key: nil, value: Array(id.utf8)), externalId: id)
+        .scored(
+            ProducerRecord(topic: "out", key: nil, value: Array(id.utf8)),
+            claim: ClaimHolding(externalId: id, work: 0, partition: TopicPartition(topic: "in", partition: 0)))
+    }
+
+    /// The claims the actions end, in order.
+    static func discarded(_ actions: [CoordinatorState.Action]) -> [ClaimHolding?] {
+        actions.compactMap { if case .discarded(let claim) = $0 { claim } else { nil } }
     }
 
     /// The work the actions start, in order.
@@ -39,7 +46,7 @@ import Testing
     }
 
     static func externalIds(_ batch: EmitBatch) -> [String] {
-        batch.outputs.compactMap { if case .scored(_, let id) = $0 { id } else { nil } }
+        batch.outputs.compactMap { if case .scored(_, let claim) = $0 { claim.externalId } else { nil } }
     }
 
     @Test func startsAtMostMaxInFlightAndTheNextAsEachFinishes() {
@@ -111,8 +118,9 @@ import Testing
         #expect(state.inFlight == 1)
         #expect(state.unreleased == 0)
         #expect(state.ownedPartitions == [Self.p1])
-        // The abandoned record finishing late changes nothing.
-        #expect(state.finished(running[0], output: Self.output("a")).isEmpty)
+        // The abandoned record finishing late changes nothing but ending its claim.
+        let late = state.finished(running[0], output: Self.output("a"))
+        #expect(late.count == 1 && Self.discarded(late) == [Self.output("a").claim])
         #expect(state.inFlight == 1)
     }
 
@@ -126,7 +134,8 @@ import Testing
         #expect(revocation.abandoned == 1)
         // The slot the abandoned record held goes to the other partition.
         #expect(Self.started(actions).map(\.record.topicPartition) == [Self.p1])
-        #expect(state.finished(running[0], output: Self.output("a")).isEmpty)
+        let late = state.finished(running[0], output: Self.output("a"))
+        #expect(late.count == 1 && Self.discarded(late) == [Self.output("a").claim])
     }
 
     @Test func aPartitionAssignedAgainStartsAFreshGeneration() {
@@ -137,7 +146,8 @@ import Testing
         _ = state.assigned([Self.p0])
         let fresh = Self.started(state.accept([Self.record(Self.p0, 5)]))
         #expect(fresh[0].generation != old[0].generation)
-        #expect(state.finished(old[0], output: Self.output("old")).isEmpty)
+        let late = state.finished(old[0], output: Self.output("old"))
+        #expect(late.count == 1 && Self.discarded(late) == [Self.output("old").claim])
         #expect(Self.externalIds(Self.submitted(state.finished(fresh[0], output: Self.output("new")))[0]) == ["new"])
     }
 

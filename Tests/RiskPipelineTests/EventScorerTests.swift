@@ -60,7 +60,7 @@ struct EventScorerTests {
     @Test func scoresOnceAndAnswersARepeatFromTheStore() async throws {
         try await withScorer { scorer, sandbox, store, _ in
             let first = try await scorer.score(try event("ev-1", "+436501234567"))
-            guard case .scored(let risk, let scoring, let partial, let verified) = first else {
+            guard case .scored(let risk, let scoring, let partial, let verified, _) = first else {
                 Issue.record("expected scored, got \(first)")
                 return
             }
@@ -73,7 +73,7 @@ struct EventScorerTests {
             #expect(stored?.numberScoring == scoring)
 
             let again = try await scorer.score(try event("ev-1", "+436501234567"))
-            guard case .scored(let riskAgain, let scoringAgain, _, let verifiedAgain) = again else {
+            guard case .scored(let riskAgain, let scoringAgain, _, let verifiedAgain, _) = again else {
                 Issue.record("expected scored, got \(again)")
                 return
             }

@@ -69,6 +69,12 @@ final class EmittedOnlyStore: IdempotencyStore {
     func lookup(externalIds: [String]) async throws -> [String: StoredScoring] { [:] }
     func save(_ results: [ProviderResults]) async throws {}
     func markEmitted(externalIds: [String]) async throws { marked.withLock { $0 += externalIds } }
+    func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] { [:] }
+    func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String> { [] }
+    func releaseClaims(externalIds: [String], owner: String) async throws {}
+    func markDeadLettered(externalIds: [String]) async throws {}
+    func cachedNumberScoring(msisdns: [String], fetchedAfter: Date) async throws -> [String: CachedNumberScoring] { [:] }
+    func saveCachedNumberScoring(_ records: [CachedNumberScoring]) async throws {}
     func purgeExpired(olderThan cutoff: Date) async throws -> Int { 0 }
     func close() async throws {}
 }
@@ -78,11 +84,13 @@ final class EmittedOnlyStore: IdempotencyStore {
     static let p1 = TopicPartition(topic: "in", partition: 1)
 
     static func scored(_ id: String) -> WorkOutput {
-        .scored(ProducerRecord(topic: "out", key: nil, value: Array(id.utf8)), externalId: id)
+        .scored(
+            ProducerRecord(topic: "out", key: nil, value: Array(id.utf8)),
+            claim: ClaimHolding(externalId: id, work: 0, partition: TopicPartition(topic: "in", partition: 0)))
     }
 
     static func deadLetter(_ text: String) -> WorkOutput {
-        .deadLetter(ProducerRecord(topic: "dlq", key: nil, value: Array(text.utf8)), source: .validation, code: "invalid-json")
+        .deadLetter(ProducerRecord(topic: "dlq", key: nil, value: Array(text.utf8)), source: .validation, code: "invalid-json", claim: nil)
     }
 
     static func retriable(_ message: String) -> KafkaError {
@@ -131,7 +139,7 @@ final class EmittedOnlyStore: IdempotencyStore {
         let failure = try await Self.withEmitter(sink) { emitter in
             emitter.submit(EmitBatch(partition: Self.p0, outputs: [Self.scored("a"), Self.scored("a")], nextOffset: 2))
             await emitter.flush()
-            emitter.submit(EmitBatch(partition: Self.p1, outputs: [Self.scored("a"), .duplicate], nextOffset: 9))
+            emitter.submit(EmitBatch(partition: Self.p1, outputs: [Self.scored("a"), .duplicate(claim: nil)], nextOffset: 9))
             await emitter.flush()
         }
         #expect(failure == nil)

@@ -62,7 +62,9 @@ final class RecordingFlow: PartitionFlow {
     }
 
     static func output(_ id: String) -> WorkOutput {
-        .scored(ProducerRecord(topic: "out", key: nil, value: Array(id.utf8)), externalId: id)
+        .scored(
+            ProducerRecord(topic: "out", key: nil, value: Array(id.utf8)),
+            claim: ClaimHolding(externalId: id, work: 0, partition: TopicPartition(topic: "in", partition: 0)))
     }
 
     @Test func aRevocationWaitsForWorkInFlightAndCommitsItsOutputsBeforeReturning() async throws {

@@ -156,7 +156,7 @@ struct WorkerSettingsProblemTests {
             "ERROR_POLICY": "number-scoring:7=dead-letter", "RETRY_BASE_MS": "3", "RETRY_CAP_MS": "4", "RETRY_ATTEMPTS": "6",
             "DRAIN_TIMEOUT_MS": "7", "RETRY_MAX_ELAPSED": "90s", "BREAKER_FAILURES": "8", "PHONE_RISK_MAX_RPS": "250",
             "NUMBER_SCORING_MAX_RPS": "1000.5", "PROVIDER_TIMEOUT_MS": "2500", "HTTPS_PROXY": "http://u:p@proxy:3128",
-            "NO_PROXY": "localhost,.internal",
+            "NO_PROXY": "localhost,.internal", "CLAIM_LEASE": "45s", "NUMBER_SCORING_CACHE_TTL": "24h",
         ]
         // PROVIDER_CA_FILE needs a certificate file: ScoringAPI's tests read one; its problem is checked below.
         #expect(
@@ -180,6 +180,7 @@ struct WorkerSettingsProblemTests {
         #expect(settings.providerTimeout == .milliseconds(2500))
         #expect(settings.providers.proxy == (try HTTPProxy(url: "http://u:p@proxy:3128")))
         #expect(settings.providers.noProxy.matches(host: "api.internal", port: 443))
+        #expect(worker.claimLease == .seconds(45) && settings.numberScoringCacheTTL == .seconds(86_400))
         #expect(!settings.description.contains("u:p"), "the proxy's credentials are never printed")
     }
 
@@ -188,15 +189,15 @@ struct WorkerSettingsProblemTests {
             "PHONE_RISK_URL": "http://a", "PHONE_RISK_TOKEN": "t", "NUMBER_SCORING_URL": "http://b", "NUMBER_SCORING_API_KEY": "k",
             "RETRY_MAX_ELAPSED": "soon", "BREAKER_FAILURES": "0", "PHONE_RISK_MAX_RPS": "0", "NUMBER_SCORING_MAX_RPS": "fast",
             "PROVIDER_TIMEOUT_MS": "5", "PROVIDER_CA_FILE": "/nonexistent/ca.pem", "HTTPS_PROXY": "socks5://proxy:1080",
-            "NO_PROXY": "host:notaport",
+            "NO_PROXY": "host:notaport", "CLAIM_LEASE": "0s", "NUMBER_SCORING_CACHE_TTL": "30d",
         ]
         let error = #expect(throws: SettingsError.self) { try WorkerSettings.load(environment: environment) }
         let problems = error?.problems ?? []
         for name in ["RETRY_MAX_ELAPSED", "BREAKER_FAILURES", "PHONE_RISK_MAX_RPS", "NUMBER_SCORING_MAX_RPS", "PROVIDER_TIMEOUT_MS",
-                     "PROVIDER_CA_FILE", "HTTPS_PROXY", "NO_PROXY"] {
+                     "PROVIDER_CA_FILE", "HTTPS_PROXY", "NO_PROXY", "CLAIM_LEASE", "NUMBER_SCORING_CACHE_TTL"] {
             #expect(problems.filter { $0.hasPrefix(name + ":") }.count == 1, "\(name) in \(problems)")
         }
-        #expect(problems.count == 8)
+        #expect(problems.count == 10)
     }
 
     @Test(arguments: [("500ms", Duration.milliseconds(500)), ("90s", .seconds(90)), ("5m", .seconds(300)), ("1h", .seconds(3600)), ("45", .seconds(45))])

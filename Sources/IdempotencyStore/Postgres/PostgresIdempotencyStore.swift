@@ -2,7 +2,11 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The shared idempotency store: one PostgreSQL table used by every worker instance of a consumer group.
+/// The shared idempotency store: PostgreSQL tables used by every worker instance of a consumer group (the entries with
+/// their claims, and the number-scoring cache).
+///
+/// The schema is created when absent and brought up to date in place when an earlier release created it (new
+/// nullable columns, no row rewritten), under an advisory lock so that instances starting together do it once.
 ///
 /// It owns a `PostgresClient` (a connection pool) and runs it in a task of its own from ``connect(settings:logger:now:purgeChunk:)``
 /// until ``close()``. Every operation is one statement; batches bind their ids as one `text[]`.
@@ -83,18 +87,57 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
                 "CREATE INDEX IF NOT EXISTS risk_idempotency_updated_at ON risk_idempotency (updated_at)",
                 logger: logger
             )
+            // Columns added since the first schema; ALTER only when one is missing, since it locks the table.
+            let present = try await connection.query(
+                """
+                SELECT column_name FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = 'risk_idempotency'
+                """,
+                logger: logger
+            )
+            var columns: Set<String> = []
+            for try await name in present.decode(String.self) { columns.insert(name) }
+            let missing = Self.addedColumns.filter { !columns.contains($0.name) }
+            if !missing.isEmpty {
+                let additions = missing.map { "ADD COLUMN IF NOT EXISTS \($0.name) \($0.type)" }.joined(separator: ", ")
+                try await connection.query(PostgresQuery(unsafeSQL: "ALTER TABLE risk_idempotency \(additions)"), logger: logger)
+            }
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS risk_number_scoring_cache (
+                    msisdn text PRIMARY KEY,
+                    record bytea NOT NULL,
+                    fetched_at timestamptz NOT NULL
+                )
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                "CREATE INDEX IF NOT EXISTS risk_number_scoring_cache_fetched_at ON risk_number_scoring_cache (fetched_at)",
+                logger: logger
+            )
         }
     }
+
+    /// The columns added to the first schema: the claim, the dead-letter time and the cache origin of the number-scoring record.
+    static let addedColumns: [(name: String, type: String)] = [
+        ("claim_owner", "text"), ("claim_expires_at", "timestamptz"), ("dead_lettered_at", "timestamptz"),
+        ("number_scoring_fetched_at", "timestamptz"),
+    ]
+    /// The entry columns every read returns, in ``scorings(from:)``'s terms.
+    static let entryColumns = """
+        external_id, phone_risk, number_scoring, partial, emitted, updated_at, claim_owner, claim_expires_at, \
+        dead_lettered_at, number_scoring_fetched_at
+        """
 
     // MARK: - IdempotencyStore
 
     /// The stored entry for `externalId`.
     public func lookup(externalId: String) async throws -> StoredScoring? {
+        var binds = PostgresBindings()
+        binds.append(externalId)
         let rows = try await client.query(
-            """
-            SELECT external_id, phone_risk, number_scoring, partial, emitted, updated_at
-            FROM risk_idempotency WHERE external_id = \(externalId)
-            """,
+            PostgresQuery(unsafeSQL: "SELECT \(Self.entryColumns) FROM risk_idempotency WHERE external_id = $1", binds: binds),
             logger: logger
         )
         return try await Self.scorings(from: rows).first
@@ -103,11 +146,10 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
     /// The stored entries for many externalIds, in one statement.
     public func lookup(externalIds: [String]) async throws -> [String: StoredScoring] {
         guard !externalIds.isEmpty else { return [:] }
+        var binds = PostgresBindings()
+        binds.append(externalIds)
         let rows = try await client.query(
-            """
-            SELECT external_id, phone_risk, number_scoring, partial, emitted, updated_at
-            FROM risk_idempotency WHERE external_id = ANY(\(externalIds))
-            """,
+            PostgresQuery(unsafeSQL: "SELECT \(Self.entryColumns) FROM risk_idempotency WHERE external_id = ANY($1)", binds: binds),
             logger: logger
         )
         var result: [String: StoredScoring] = [:]
@@ -126,25 +168,29 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
 
     private func upsert(_ results: ArraySlice<ProviderResults>) async throws {
         var rows: [String] = []
-        var binds = PostgresBindings(capacity: results.count * 5)
+        var binds = PostgresBindings(capacity: results.count * 6)
         let stamp = now()
         for result in results {
             let first = binds.count + 1
-            rows.append("($\(first), $\(first + 1)::bytea, $\(first + 2)::bytea, $\(first + 3), $\(first + 4))")
+            rows.append(
+                "($\(first), $\(first + 1)::bytea, $\(first + 2)::bytea, $\(first + 3), $\(first + 4), $\(first + 5)::timestamptz)")
             binds.append(result.externalId)
             if let phoneRisk = result.phoneRisk { binds.append(ByteBuffer(bytes: phoneRisk)) } else { binds.appendNull() }
             if let numberScoring = result.numberScoring { binds.append(ByteBuffer(bytes: numberScoring)) } else { binds.appendNull() }
             binds.append(result.partial)
             binds.append(stamp)
+            if let fetchedAt = result.numberScoringFetchedAt { binds.append(fetchedAt) } else { binds.appendNull() }
         }
         try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO risk_idempotency AS r (external_id, phone_risk, number_scoring, partial, updated_at)
+                    INSERT INTO risk_idempotency AS r (external_id, phone_risk, number_scoring, partial, updated_at, number_scoring_fetched_at)
                     VALUES \(rows.joined(separator: ", "))
                     ON CONFLICT (external_id) DO UPDATE SET
                         phone_risk = coalesce(EXCLUDED.phone_risk, r.phone_risk),
                         partial = CASE WHEN EXCLUDED.phone_risk IS NULL THEN r.partial ELSE EXCLUDED.partial END,
+                        number_scoring_fetched_at = CASE WHEN EXCLUDED.number_scoring IS NULL THEN r.number_scoring_fetched_at
+                            ELSE EXCLUDED.number_scoring_fetched_at END,
                         number_scoring = coalesce(EXCLUDED.number_scoring, r.number_scoring),
                         updated_at = EXCLUDED.updated_at
                     """,
@@ -153,39 +199,167 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         )
     }
 
-    /// Marks existing entries emitted, in one statement (their write time, which retention counts from, is kept).
+    /// Marks existing entries emitted and ends their claims, in one statement (their write time, which retention
+    /// counts from, is kept).
     public func markEmitted(externalIds: [String]) async throws {
         guard !externalIds.isEmpty else { return }
         try await client.query(
-            "UPDATE risk_idempotency SET emitted = true WHERE external_id = ANY(\(externalIds))",
+            """
+            UPDATE risk_idempotency SET emitted = true, claim_owner = NULL, claim_expires_at = NULL
+            WHERE external_id = ANY(\(externalIds))
+            """,
             logger: logger
         )
+    }
+
+    /// Takes claims in one upsert: an entry that is not emitted and whose claim is absent, expired or `owner`'s own
+    /// is claimed. Two instances claiming one id at once are serialised by its row lock, so exactly one gets it.
+    public func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        let ids = Array(Set(externalIds))
+        guard !ids.isEmpty else { return [:] }
+        let now = self.now()
+        var binds = PostgresBindings()
+        binds.append(ids)
+        binds.append(owner)
+        binds.append(now.adding(lease))
+        binds.append(now)
+        let takeable = "(NOT r.emitted AND (r.claim_owner IS NULL OR r.claim_owner = $2 OR r.claim_expires_at <= $4))"
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO risk_idempotency AS r (external_id, claim_owner, claim_expires_at, updated_at)
+                    SELECT id, $2, $3, $4 FROM unnest($1::text[]) AS id
+                    ON CONFLICT (external_id) DO UPDATE SET
+                        claim_owner = CASE WHEN \(takeable) THEN EXCLUDED.claim_owner ELSE r.claim_owner END,
+                        claim_expires_at = CASE WHEN \(takeable) THEN EXCLUDED.claim_expires_at ELSE r.claim_expires_at END
+                    RETURNING \(Self.entryColumns)
+                    """,
+                binds: binds),
+            logger: logger
+        )
+        var result: [String: StoredScoring] = [:]
+        for scoring in try await Self.scorings(from: rows) {
+            result[scoring.externalId] = scoring
+        }
+        return result
+    }
+
+    /// Extends `owner`'s claims in one statement.
+    public func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String> {
+        guard !externalIds.isEmpty else { return [] }
+        let rows = try await client.query(
+            """
+            UPDATE risk_idempotency SET claim_expires_at = \(now().adding(lease))
+            WHERE claim_owner = \(owner) AND external_id = ANY(\(externalIds)) RETURNING external_id
+            """,
+            logger: logger
+        )
+        var held: Set<String> = []
+        for try await id in rows.decode(String.self) { held.insert(id) }
+        return held
+    }
+
+    /// Ends `owner`'s claims in one statement.
+    public func releaseClaims(externalIds: [String], owner: String) async throws {
+        guard !externalIds.isEmpty else { return }
+        try await client.query(
+            """
+            UPDATE risk_idempotency SET claim_owner = NULL, claim_expires_at = NULL
+            WHERE claim_owner = \(owner) AND external_id = ANY(\(externalIds))
+            """,
+            logger: logger
+        )
+    }
+
+    /// Records committed dead letters and ends their claims, in one statement.
+    public func markDeadLettered(externalIds: [String]) async throws {
+        guard !externalIds.isEmpty else { return }
+        try await client.query(
+            """
+            UPDATE risk_idempotency SET dead_lettered_at = \(now()), claim_owner = NULL, claim_expires_at = NULL
+            WHERE external_id = ANY(\(externalIds))
+            """,
+            logger: logger
+        )
+    }
+
+    /// The cached records of these numbers fetched after `fetchedAfter`, in one statement.
+    public func cachedNumberScoring(msisdns: [String], fetchedAfter: Date) async throws -> [String: CachedNumberScoring] {
+        guard !msisdns.isEmpty else { return [:] }
+        let rows = try await client.query(
+            """
+            SELECT msisdn, record, fetched_at FROM risk_number_scoring_cache
+            WHERE msisdn = ANY(\(msisdns)) AND fetched_at > \(fetchedAfter)
+            """,
+            logger: logger
+        )
+        var result: [String: CachedNumberScoring] = [:]
+        for try await (msisdn, record, fetchedAt) in rows.decode((String, ByteBuffer, Date).self) {
+            result[msisdn] = CachedNumberScoring(msisdn: msisdn, record: Array(record.readableBytesView), fetchedAt: fetchedAt)
+        }
+        return result
+    }
+
+    /// Upserts cached records in one statement per thousand; a record older than the one kept does not replace it.
+    public func saveCachedNumberScoring(_ records: [CachedNumberScoring]) async throws {
+        var latest: [String: CachedNumberScoring] = [:]
+        for record in records { latest[record.msisdn] = record }
+        let unique = Array(latest.values)
+        for start in stride(from: 0, to: unique.count, by: ProviderResults.rowsPerStatement) {
+            let chunk = unique[start..<min(start + ProviderResults.rowsPerStatement, unique.count)]
+            var rows: [String] = []
+            var binds = PostgresBindings(capacity: chunk.count * 3)
+            for record in chunk {
+                let first = binds.count + 1
+                rows.append("($\(first), $\(first + 1)::bytea, $\(first + 2)::timestamptz)")
+                binds.append(record.msisdn)
+                binds.append(ByteBuffer(bytes: record.record))
+                binds.append(record.fetchedAt)
+            }
+            try await client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO risk_number_scoring_cache AS c (msisdn, record, fetched_at) VALUES \(rows.joined(separator: ", "))
+                        ON CONFLICT (msisdn) DO UPDATE SET record = EXCLUDED.record, fetched_at = EXCLUDED.fetched_at
+                        WHERE EXCLUDED.fetched_at >= c.fetched_at
+                        """,
+                    binds: binds),
+                logger: logger
+            )
+        }
     }
 
     /// Deletes entries last written before `cutoff`, at most `purgeChunk` rows per statement; rows locked by
     /// another instance's purge are skipped, so that two instances purging at once do not wait on each other.
     public func purgeExpired(olderThan cutoff: Date) async throws -> Int {
         var total = 0
-        while true {
-            let rows = try await client.query(
-                """
-                WITH doomed AS (
-                    SELECT external_id FROM risk_idempotency WHERE updated_at < \(cutoff)
-                    LIMIT \(purgeChunk) FOR UPDATE SKIP LOCKED
-                ), deleted AS (
-                    DELETE FROM risk_idempotency r USING doomed WHERE r.external_id = doomed.external_id RETURNING 1
+        for (table, key, time) in [("risk_idempotency", "external_id", "updated_at"), ("risk_number_scoring_cache", "msisdn", "fetched_at")] {
+            while true {
+                var binds = PostgresBindings()
+                binds.append(cutoff)
+                binds.append(purgeChunk)
+                let rows = try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            WITH doomed AS (
+                                SELECT \(key) FROM \(table) WHERE \(time) < $1 LIMIT $2 FOR UPDATE SKIP LOCKED
+                            ), deleted AS (
+                                DELETE FROM \(table) t USING doomed WHERE t.\(key) = doomed.\(key) RETURNING 1
+                            )
+                            SELECT count(*)::bigint FROM deleted
+                            """,
+                        binds: binds),
+                    logger: logger
                 )
-                SELECT count(*)::bigint FROM deleted
-                """,
-                logger: logger
-            )
-            var count = 0
-            for try await (deleted) in rows.decode(Int64.self) {
-                count = Int(deleted)
+                var count = 0
+                for try await (deleted) in rows.decode(Int64.self) {
+                    count = Int(deleted)
+                }
+                total += count
+                if count < purgeChunk { break }
             }
-            total += count
-            if count < purgeChunk { return total }
         }
+        return total
     }
 
     /// Stops the connection pool and waits for it to finish.
@@ -198,9 +372,9 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
 
     private static func scorings(from rows: PostgresRowSequence) async throws -> [StoredScoring] {
         var result: [StoredScoring] = []
-        for try await (externalId, phoneRisk, numberScoring, partial, emitted, updatedAt) in rows.decode(
-            (String, ByteBuffer?, ByteBuffer?, Bool, Bool, Date).self
-        ) {
+        for try await (externalId, phoneRisk, numberScoring, partial, emitted, updatedAt, owner, expiresAt, deadLetteredAt, fetchedAt)
+            in rows.decode((String, ByteBuffer?, ByteBuffer?, Bool, Bool, Date, String?, Date?, Date?, Date?).self)
+        {
             result.append(
                 StoredScoring(
                     externalId: externalId,
@@ -208,7 +382,11 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
                     numberScoring: numberScoring.map { Array($0.readableBytesView) },
                     partial: partial,
                     emitted: emitted,
-                    updatedAt: updatedAt
+                    updatedAt: updatedAt,
+                    claimOwner: owner,
+                    claimExpiresAt: expiresAt,
+                    deadLetteredAt: deadLetteredAt,
+                    numberScoringFetchedAt: fetchedAt
                 )
             )
         }

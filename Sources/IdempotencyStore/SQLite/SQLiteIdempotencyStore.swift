@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import SQLiteNIO
 
-/// The embedded idempotency store: one SQLite file in WAL mode, for a single worker instance.
+/// The embedded idempotency store: one SQLite file in WAL mode, for the worker instances of one machine.
+///
+/// Several processes on one machine may share the file (on a local disk; not over a network file system): every
+/// statement is atomic across them, so claims hold between processes as they do within one.
 ///
 /// Every operation is one SQL statement (auto-committed), so many concurrent callers can share the one connection:
 /// SQLite serialises statements on it (the connection is opened in serialised mode) and no caller ever sees another's
@@ -10,7 +13,7 @@ import SQLiteNIO
 /// `json_each`, so a batch of any size is still a single statement; `save` writes a thousand rows per statement.
 public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// The schema version this code writes, kept in `PRAGMA user_version`.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     /// How long a statement waits for a lock held by another connection before failing, in milliseconds.
     public static let busyTimeoutMilliseconds = 5_000
     /// The default for the most rows one purge statement deletes, so that a purge never holds the write lock for long.
@@ -69,9 +72,10 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         _ = try await connection.query("PRAGMA cache_size = -\(cacheKibibytes)")
     }
 
-    /// Version 2's table: a rowid table, so that rows are stored in write order and the recent ones (those read and
-    /// written again within seconds) share a few cached pages, with a small separate index on `external_id`. Version
-    /// 1 kept whole rows in `external_id` order (`WITHOUT ROWID`), so every write touched a random page.
+    /// The entries table (version 3). Since version 2 it is a rowid table, so that rows are stored in write order and
+    /// the recent ones (those read and written again within seconds) share a few cached pages, with a small separate
+    /// index on `external_id`; version 1 kept whole rows in `external_id` order (`WITHOUT ROWID`), so every write
+    /// touched a random page. Version 3 added the claim, the dead-letter time and the cache origin of the number-scoring record.
     private static let createTable = """
         CREATE TABLE risk_idempotency (
             external_id TEXT NOT NULL UNIQUE,
@@ -79,10 +83,28 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             number_scoring BLOB,
             partial INTEGER NOT NULL DEFAULT 0,
             emitted INTEGER NOT NULL DEFAULT 0,
-            updated_at INTEGER NOT NULL
+            updated_at INTEGER NOT NULL,
+            claim_owner TEXT,
+            claim_expires_at INTEGER,
+            dead_lettered_at INTEGER,
+            number_scoring_fetched_at INTEGER
         )
         """
     private static let createRetentionIndex = "CREATE INDEX risk_idempotency_updated_at ON risk_idempotency (updated_at)"
+    /// Version 3's columns, added in place to a version 2 table.
+    private static let addedInVersion3 = [
+        "claim_owner TEXT", "claim_expires_at INTEGER", "dead_lettered_at INTEGER", "number_scoring_fetched_at INTEGER",
+    ]
+    /// The number-scoring cache (version 3): one record per number, with when the provider sent it.
+    private static let createCache = [
+        "CREATE TABLE risk_number_scoring_cache (msisdn TEXT PRIMARY KEY, record BLOB NOT NULL, fetched_at INTEGER NOT NULL)",
+        "CREATE INDEX risk_number_scoring_cache_fetched_at ON risk_number_scoring_cache (fetched_at)",
+    ]
+    /// The entry columns every read returns, in ``scoring(from:)``'s terms.
+    private static let entryColumns = """
+        external_id, phone_risk, number_scoring, partial, emitted, updated_at, claim_owner, claim_expires_at, \
+        dead_lettered_at, number_scoring_fetched_at
+        """
 
     private static func migrate(_ connection: SQLiteConnection) async throws {
         // IMMEDIATE takes the write lock at once, so two processes opening a new file create the schema one after the other.
@@ -94,9 +116,10 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             case 0:
                 _ = try await connection.query(createTable)
                 _ = try await connection.query(createRetentionIndex)
+                for statement in createCache { _ = try await connection.query(statement) }
                 _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
             case 1:
-                // Version 1 to 2: the same columns, copied into the new layout (in write order, as far as known).
+                // Version 1 to 3: the same columns, copied into the new layout (in write order, as far as known).
                 _ = try await connection.query("ALTER TABLE risk_idempotency RENAME TO risk_idempotency_v1")
                 _ = try await connection.query("DROP INDEX IF EXISTS risk_idempotency_updated_at")
                 _ = try await connection.query(createTable)
@@ -109,6 +132,14 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                 )
                 _ = try await connection.query("DROP TABLE risk_idempotency_v1")
                 _ = try await connection.query(createRetentionIndex)
+                for statement in createCache { _ = try await connection.query(statement) }
+                _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
+            case 2:
+                // Version 2 to 3 in place: new nullable columns (no row is rewritten) and the cache table.
+                for column in addedInVersion3 {
+                    _ = try await connection.query("ALTER TABLE risk_idempotency ADD COLUMN \(column)")
+                }
+                for statement in createCache { _ = try await connection.query(statement) }
                 _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
             case schemaVersion:
                 break
@@ -129,7 +160,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// The stored entry for `externalId`.
     public func lookup(externalId: String) async throws -> StoredScoring? {
         let rows = try await connection.query(
-            "SELECT external_id, phone_risk, number_scoring, partial, emitted, updated_at FROM risk_idempotency WHERE external_id = ?1",
+            "SELECT \(Self.entryColumns) FROM risk_idempotency WHERE external_id = ?1",
             [.text(externalId)]
         )
         return try rows.first.map(Self.scoring(from:))
@@ -140,8 +171,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         guard !externalIds.isEmpty else { return [:] }
         let rows = try await connection.query(
             """
-            SELECT external_id, phone_risk, number_scoring, partial, emitted, updated_at FROM risk_idempotency
-            WHERE external_id IN (SELECT value FROM json_each(?1))
+            SELECT \(Self.entryColumns) FROM risk_idempotency WHERE external_id IN (SELECT value FROM json_each(?1))
             """,
             [.text(try Self.jsonArray(externalIds))]
         )
@@ -165,23 +195,26 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         var rows: [String] = []
         var binds: [SQLiteData] = []
         rows.reserveCapacity(results.count)
-        binds.reserveCapacity(results.count * 5)
+        binds.reserveCapacity(results.count * 6)
         for result in results {
             let first = binds.count + 1
-            rows.append("(?\(first), ?\(first + 1), ?\(first + 2), ?\(first + 3), ?\(first + 4))")
+            rows.append("(?\(first), ?\(first + 1), ?\(first + 2), ?\(first + 3), ?\(first + 4), ?\(first + 5))")
             binds.append(.text(result.externalId))
             binds.append(result.phoneRisk.map { .blob(ByteBuffer(bytes: $0)) } ?? .null)
             binds.append(result.numberScoring.map { .blob(ByteBuffer(bytes: $0)) } ?? .null)
             binds.append(.integer(result.partial ? 1 : 0))
             binds.append(stamp)
+            binds.append(result.numberScoringFetchedAt.map { .integer(Self.milliseconds($0)) } ?? .null)
         }
         _ = try await connection.query(
             """
-            INSERT INTO risk_idempotency (external_id, phone_risk, number_scoring, partial, updated_at)
+            INSERT INTO risk_idempotency (external_id, phone_risk, number_scoring, partial, updated_at, number_scoring_fetched_at)
             VALUES \(rows.joined(separator: ", "))
             ON CONFLICT (external_id) DO UPDATE SET
                 phone_risk = coalesce(excluded.phone_risk, phone_risk),
                 partial = CASE WHEN excluded.phone_risk IS NULL THEN partial ELSE excluded.partial END,
+                number_scoring_fetched_at = CASE WHEN excluded.number_scoring IS NULL THEN number_scoring_fetched_at
+                    ELSE excluded.number_scoring_fetched_at END,
                 number_scoring = coalesce(excluded.number_scoring, number_scoring),
                 updated_at = excluded.updated_at
             """,
@@ -189,31 +222,148 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         )
     }
 
-    /// Marks existing entries emitted, in one statement. Their write time (which retention counts from) is kept, so
-    /// that the retention index is not rewritten for every event a second time.
+    /// Marks existing entries emitted and ends their claims, in one statement. Their write time (which retention
+    /// counts from) is kept, so that the retention index is not rewritten for every event a second time.
     public func markEmitted(externalIds: [String]) async throws {
         guard !externalIds.isEmpty else { return }
         _ = try await connection.query(
-            "UPDATE risk_idempotency SET emitted = 1 WHERE external_id IN (SELECT value FROM json_each(?1))",
+            """
+            UPDATE risk_idempotency SET emitted = 1, claim_owner = NULL, claim_expires_at = NULL
+            WHERE external_id IN (SELECT value FROM json_each(?1))
+            """,
             [.text(try Self.jsonArray(externalIds))]
         )
     }
 
-    /// Deletes entries last written before `cutoff`, in chunks of at most `purgeChunk` rows per statement.
+    /// Takes claims in one upsert: an entry that is not emitted and whose claim is absent, expired or `owner`'s own is claimed.
+    public func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        let ids = Array(Set(externalIds))
+        guard !ids.isEmpty else { return [:] }
+        let now = self.now()
+        let rows = try await connection.query(
+            """
+            INSERT INTO risk_idempotency (external_id, claim_owner, claim_expires_at, updated_at)
+            SELECT value, ?2, ?3, ?4 FROM json_each(?1) WHERE true
+            ON CONFLICT (external_id) DO UPDATE SET
+                claim_owner = CASE WHEN emitted = 0 AND (claim_owner IS NULL OR claim_owner = ?2 OR claim_expires_at <= ?4)
+                    THEN ?2 ELSE claim_owner END,
+                claim_expires_at = CASE WHEN emitted = 0 AND (claim_owner IS NULL OR claim_owner = ?2 OR claim_expires_at <= ?4)
+                    THEN ?3 ELSE claim_expires_at END
+            RETURNING \(Self.entryColumns)
+            """,
+            [.text(try Self.jsonArray(ids)), .text(owner), .integer(Self.milliseconds(now.adding(lease))), .integer(Self.milliseconds(now))]
+        )
+        var result: [String: StoredScoring] = [:]
+        for row in rows {
+            let scoring = try Self.scoring(from: row)
+            result[scoring.externalId] = scoring
+        }
+        return result
+    }
+
+    /// Extends `owner`'s claims in one statement.
+    public func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String> {
+        guard !externalIds.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            UPDATE risk_idempotency SET claim_expires_at = ?3
+            WHERE claim_owner = ?2 AND external_id IN (SELECT value FROM json_each(?1)) RETURNING external_id
+            """,
+            [.text(try Self.jsonArray(externalIds)), .text(owner), .integer(Self.milliseconds(now().adding(lease)))]
+        )
+        return Set(rows.compactMap { $0.column("external_id")?.string })
+    }
+
+    /// Ends `owner`'s claims in one statement.
+    public func releaseClaims(externalIds: [String], owner: String) async throws {
+        guard !externalIds.isEmpty else { return }
+        _ = try await connection.query(
+            """
+            UPDATE risk_idempotency SET claim_owner = NULL, claim_expires_at = NULL
+            WHERE claim_owner = ?2 AND external_id IN (SELECT value FROM json_each(?1))
+            """,
+            [.text(try Self.jsonArray(externalIds)), .text(owner)]
+        )
+    }
+
+    /// Records committed dead letters and ends their claims, in one statement.
+    public func markDeadLettered(externalIds: [String]) async throws {
+        guard !externalIds.isEmpty else { return }
+        _ = try await connection.query(
+            """
+            UPDATE risk_idempotency SET dead_lettered_at = ?2, claim_owner = NULL, claim_expires_at = NULL
+            WHERE external_id IN (SELECT value FROM json_each(?1))
+            """,
+            [.text(try Self.jsonArray(externalIds)), .integer(Self.milliseconds(now()))]
+        )
+    }
+
+    /// The cached records of these numbers fetched after `fetchedAfter`, in one statement.
+    public func cachedNumberScoring(msisdns: [String], fetchedAfter: Date) async throws -> [String: CachedNumberScoring] {
+        guard !msisdns.isEmpty else { return [:] }
+        let rows = try await connection.query(
+            """
+            SELECT msisdn, record, fetched_at FROM risk_number_scoring_cache
+            WHERE msisdn IN (SELECT value FROM json_each(?1)) AND fetched_at > ?2
+            """,
+            [.text(try Self.jsonArray(msisdns)), .integer(Self.milliseconds(fetchedAfter))]
+        )
+        var result: [String: CachedNumberScoring] = [:]
+        for row in rows {
+            guard let msisdn = row.column("msisdn")?.string, let record = row.column("record")?.blob,
+                let fetchedAt = row.column("fetched_at")?.integer
+            else { throw IdempotencyStoreError.corrupt("a row of risk_number_scoring_cache lacks a column") }
+            result[msisdn] = CachedNumberScoring(msisdn: msisdn, record: Array(record.readableBytesView), fetchedAt: Self.date(fetchedAt))
+        }
+        return result
+    }
+
+    /// Upserts cached records, a thousand per statement; a record older than the one kept does not replace it.
+    public func saveCachedNumberScoring(_ records: [CachedNumberScoring]) async throws {
+        var latest: [String: CachedNumberScoring] = [:]
+        for record in records { latest[record.msisdn] = record }
+        let unique = Array(latest.values)
+        for start in stride(from: 0, to: unique.count, by: ProviderResults.rowsPerStatement) {
+            let chunk = unique[start..<min(start + ProviderResults.rowsPerStatement, unique.count)]
+            var rows: [String] = []
+            var binds: [SQLiteData] = []
+            for record in chunk {
+                let first = binds.count + 1
+                rows.append("(?\(first), ?\(first + 1), ?\(first + 2))")
+                binds.append(.text(record.msisdn))
+                binds.append(.blob(ByteBuffer(bytes: record.record)))
+                binds.append(.integer(Self.milliseconds(record.fetchedAt)))
+            }
+            _ = try await connection.query(
+                """
+                INSERT INTO risk_number_scoring_cache (msisdn, record, fetched_at) VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (msisdn) DO UPDATE SET record = excluded.record, fetched_at = excluded.fetched_at
+                WHERE excluded.fetched_at >= fetched_at
+                """,
+                binds
+            )
+        }
+    }
+
+    /// Deletes entries last written and cached records fetched before `cutoff`, in chunks of at most `purgeChunk`
+    /// rows per statement.
     public func purgeExpired(olderThan cutoff: Date) async throws -> Int {
         var total = 0
-        while true {
-            let rows = try await connection.query(
-                """
-                DELETE FROM risk_idempotency WHERE external_id IN (
-                    SELECT external_id FROM risk_idempotency WHERE updated_at < ?1 LIMIT ?2
-                ) RETURNING 1
-                """,
-                [.integer(Self.milliseconds(cutoff)), .integer(purgeChunk)]
-            )
-            total += rows.count
-            if rows.count < purgeChunk { return total }
+        for (table, key, time) in [("risk_idempotency", "external_id", "updated_at"), ("risk_number_scoring_cache", "msisdn", "fetched_at")] {
+            while true {
+                let rows = try await connection.query(
+                    """
+                    DELETE FROM \(table) WHERE \(key) IN (
+                        SELECT \(key) FROM \(table) WHERE \(time) < ?1 LIMIT ?2
+                    ) RETURNING 1
+                    """,
+                    [.integer(Self.milliseconds(cutoff)), .integer(purgeChunk)]
+                )
+                total += rows.count
+                if rows.count < purgeChunk { break }
+            }
         }
+        return total
     }
 
     /// Closes the connection (checkpointing the WAL).
@@ -235,8 +385,16 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             numberScoring: row.column("number_scoring")?.blob.map { Array($0.readableBytesView) },
             partial: row.column("partial")?.integer == 1,
             emitted: row.column("emitted")?.integer == 1,
-            updatedAt: Date(timeIntervalSince1970: Double(updatedAt) / 1000)
+            updatedAt: date(updatedAt),
+            claimOwner: row.column("claim_owner")?.string,
+            claimExpiresAt: row.column("claim_expires_at")?.integer.map(date),
+            deadLetteredAt: row.column("dead_lettered_at")?.integer.map(date),
+            numberScoringFetchedAt: row.column("number_scoring_fetched_at")?.integer.map(date)
         )
+    }
+
+    private static func date(_ milliseconds: Int) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
     private static func milliseconds(_ date: Date) -> Int {

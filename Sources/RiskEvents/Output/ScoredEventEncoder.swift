@@ -6,8 +6,9 @@ import Kafka
 ///
 /// Value members, in this order: `externalId`, `accountLifecycleEvent`, `phoneNumber` (E.164), the optional input
 /// fields that are present (`accountId`, `deviceId`, `emailAddress`, `originatingIp`, `occurredAt` exactly as sent),
-/// `phoneRisk` (the provider's `data` object), `numberScoring` (the provider's record for the number), `partial`,
-/// `scoredAt` (RFC 3339 UTC with milliseconds, from the injected clock).
+/// `phoneRisk` (the provider's `data` object), `numberScoring` (the provider's record for the number), when that record
+/// came from the number-scoring cache `numberScoringCached` (true) and `numberScoringFetchedAt` (when the provider sent
+/// it), `partial`, `scoredAt` (RFC 3339 UTC with milliseconds, from the injected clock).
 public struct ScoredEventEncoder: Sendable {
     /// Why no value could be built.
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
@@ -30,8 +31,10 @@ public struct ScoredEventEncoder: Sendable {
 
     /// The value JSON for `event`; `phoneRisk` and `numberScoring` must each be one JSON object (UTF-8), and are
     /// copied into the output unchanged. They are checked first unless `verified` (the caller parsed them strictly).
+    /// `numberScoringFetchedAt` is set when the number-scoring record came from the cache.
     public func encode(
-        _ event: LifecycleEvent, phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool, verified: Bool = false
+        _ event: LifecycleEvent, phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool, verified: Bool = false,
+        numberScoringFetchedAt: Date? = nil
     ) throws(Failure) -> [UInt8] {
         if !verified {
             try Self.checkObject(phoneRisk, member: "phoneRisk")
@@ -50,6 +53,10 @@ public struct ScoredEventEncoder: Sendable {
         if let occurredAt = event.occurredAt { Self.member("occurredAt", string: occurredAt, to: &output) }
         Self.member("phoneRisk", raw: phoneRisk, to: &output)
         Self.member("numberScoring", raw: numberScoring, to: &output)
+        if let fetchedAt = numberScoringFetchedAt {
+            Self.member("numberScoringCached", raw: Array("true".utf8), to: &output)
+            Self.member("numberScoringFetchedAt", string: RFC3339Timestamp.string(from: fetchedAt), to: &output)
+        }
         Self.member("partial", raw: Array((partial ? "true" : "false").utf8), to: &output)
         Self.member("scoredAt", string: RFC3339Timestamp.string(from: now()), to: &output)
         output.append(UInt8(ascii: "}"))

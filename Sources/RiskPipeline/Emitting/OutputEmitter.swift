@@ -7,7 +7,8 @@ import Synchronization
 
 /// Produces released outputs and commits the consumed offsets behind them: in exactly-once mode outputs, dead
 /// letters and offsets go in one transaction per cycle; in at-least-once mode offsets are committed after the
-/// outputs' delivery reports. Then the externalIds emitted are recorded in ``EmittedIDs``.
+/// outputs' delivery reports. Then the externalIds emitted are recorded in ``EmittedIDs``, and the claims held by
+/// the committed outputs end (``ExternalIdClaims``).
 ///
 /// Batches are submitted synchronously (so each partition's order is kept) and emitted by one loop, ``run()``:
 /// whatever arrives while a cycle commits goes in the next cycle. A scored event whose externalId was emitted
@@ -32,6 +33,7 @@ final class OutputEmitter: Sendable {
     private let sink: any OutputSink
     private let delivery: Delivery
     private let emitted: EmittedIDs
+    private let claims: ExternalIdClaims?
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let commitRetry: RetrySchedule
@@ -46,6 +48,7 @@ final class OutputEmitter: Sendable {
         sink: any OutputSink,
         delivery: Delivery,
         emitted: EmittedIDs,
+        claims: ExternalIdClaims? = nil,
         metrics: WorkerMetrics,
         logger: Logger,
         commitRetry: RetrySchedule = RetryTable.standard.transactionCommits,
@@ -54,6 +57,7 @@ final class OutputEmitter: Sendable {
         self.sink = sink
         self.delivery = delivery
         self.emitted = emitted
+        self.claims = claims
         self.metrics = metrics
         self.logger = logger
         self.commitRetry = commitRetry
@@ -117,21 +121,26 @@ final class OutputEmitter: Sendable {
         var duplicates = 0
         var deadLetters: [(FailureSource, String)] = []
         var offsets: [TopicPartition: Int64] = [:]
+        var finished: [(ClaimHolding, ClaimLedger.Outcome)] = []
         for batch in batches {
             for output in batch.outputs {
                 switch output {
-                case .scored(let record, let externalId):
-                    if emitted.contains(externalId) || !cycleIDs.insert(externalId).inserted {
+                case .scored(let record, let claim):
+                    if emitted.contains(claim.externalId) || !cycleIDs.insert(claim.externalId).inserted {
                         duplicates += 1
+                        finished.append((claim, .none))
                     } else {
                         records.append(record)
-                        emittedIDs.append(externalId)
+                        emittedIDs.append(claim.externalId)
+                        finished.append((claim, .emitted))
                     }
-                case .deadLetter(let record, let source, let code):
+                case .deadLetter(let record, let source, let code, let claim):
                     records.append(record)
                     deadLetters.append((source, code))
-                case .duplicate:
+                    if let claim { finished.append((claim, .deadLettered)) }
+                case .duplicate(let claim):
                     duplicates += 1
+                    if let claim { finished.append((claim, .none)) }
                 }
             }
             offsets[batch.partition] = max(offsets[batch.partition] ?? batch.nextOffset, batch.nextOffset)
@@ -150,6 +159,7 @@ final class OutputEmitter: Sendable {
         for (source, code) in deadLetters { metrics.deadLettered(source: source, code: code) }
         metrics.transaction(committed: true)
         await emitted.record(emittedIDs)
+        await claims?.committed(finished)
     }
 
     private func emitInTransaction(_ records: [ProducerRecord], offsets: [TopicPartitionOffset]) async throws {

@@ -2,13 +2,24 @@ import Kafka
 import RiskEvents
 
 /// What processing one input record produced, waiting in its partition's order to be emitted.
+///
+/// `claim` is the record's hold on its externalId's claim, which ends once the output is committed (nil when the
+/// record took no claim: an invalid event, or a duplicate found before claiming).
 enum WorkOutput: Sendable {
-    /// A scored event for `externalId`.
-    case scored(ProducerRecord, externalId: String)
+    /// A scored event for the claim's externalId.
+    case scored(ProducerRecord, claim: ClaimHolding)
     /// A dead letter, with its source and code for the metrics.
-    case deadLetter(ProducerRecord, source: FailureSource, code: String)
-    /// Nothing: the externalId's scored event was committed before.
-    case duplicate
+    case deadLetter(ProducerRecord, source: FailureSource, code: String, claim: ClaimHolding?)
+    /// Nothing: the externalId's output was committed before (by this or another instance).
+    case duplicate(claim: ClaimHolding?)
+
+    /// The claim this output holds, if any.
+    var claim: ClaimHolding? {
+        switch self {
+        case .scored(_, let claim): claim
+        case .deadLetter(_, _, _, let claim), .duplicate(let claim): claim
+        }
+    }
 }
 
 /// A partition's outputs released in input order, and the offset to commit once they are delivered.

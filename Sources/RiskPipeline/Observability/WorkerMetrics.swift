@@ -10,6 +10,14 @@ public struct WorkerMetrics: Sendable {
     public let scored = Counter(label: "risk_events_scored_total")
     /// Records whose externalId's scored event was already committed: nothing produced.
     public let duplicates = Counter(label: "risk_duplicates_total")
+    /// Records that found their externalId claimed by another instance and waited for it.
+    public let claimWaits = Counter(label: "risk_claim_waits_total")
+    /// Claims taken over after another instance's lease expired (the only way a second paid call can happen).
+    public let claimTakeovers = Counter(label: "risk_claim_takeovers_total")
+    /// Claims this instance held that the store no longer showed as its own at a renewal (another took them over).
+    public let claimsLost = Counter(label: "risk_claims_lost_total")
+    private let cacheHits = Counter(label: "risk_number_scoring_cache_total", dimensions: [("result", "hit")])
+    private let cacheMisses = Counter(label: "risk_number_scoring_cache_total", dimensions: [("result", "miss")])
     /// Events being processed (taken from the consumer, output not yet handed to the producer).
     public let inFlight = Gauge(label: "risk_in_flight")
     /// 1 while consumption is paused by an account-level provider error, else 0.
@@ -22,6 +30,11 @@ public struct WorkerMetrics: Sendable {
 
     /// A metrics set on the process's bootstrapped metrics system.
     public init() {}
+
+    /// Counts one look into the number-scoring cache.
+    public func numberScoringCache(hit: Bool) {
+        (hit ? cacheHits : cacheMisses).increment()
+    }
 
     /// Counts one committed dead letter.
     public func deadLettered(source: FailureSource, code: String) {

@@ -31,6 +31,8 @@ struct CoordinatorState {
         case resume([TopicPartition])
         /// A record's sequencer refused it (delivered out of order, or finished twice): worth a warning, nothing more.
         case refused(PartitionSequencer<WorkOutput>.Rejection)
+        /// A finished record's output was dropped (its work was abandoned): the claim it holds must end.
+        case discarded(ClaimHolding)
     }
 
     /// What leaving partitions came to: how many of their records were dropped unfinished.
@@ -136,7 +138,10 @@ struct CoordinatorState {
     /// an abandoned generation, or of a partition no longer owned, is ignored.
     mutating func finished(_ work: Work, output: WorkOutput) -> [Action] {
         var actions: [Action] = []
-        guard release(work, output: output, into: &actions) else { return actions }
+        guard release(work, output: output, into: &actions) else {
+            if let claim = output.claim { actions.append(.discarded(claim)) }
+            return actions
+        }
         fill(&actions)
         return actions
     }

@@ -34,6 +34,7 @@ actor WorkerCoordinator {
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let start: @Sendable (Work) -> Void
+    private let discarded: @Sendable (ClaimHolding) -> Void
     private var waiters: [UInt64: Waiter] = [:]
     private var nextWaiter: UInt64 = 0
 
@@ -46,7 +47,8 @@ actor WorkerCoordinator {
         unreleasedFactor: Int = 8,
         metrics: WorkerMetrics,
         logger: Logger,
-        start: @escaping @Sendable (Work) -> Void
+        start: @escaping @Sendable (Work) -> Void,
+        discarded: @escaping @Sendable (ClaimHolding) -> Void = { _ in }
     ) {
         self.state = CoordinatorState(maxInFlight: maxInFlight, unreleasedFactor: unreleasedFactor)
         self.flow = flow
@@ -54,6 +56,7 @@ actor WorkerCoordinator {
         self.metrics = metrics
         self.logger = logger
         self.start = start
+        self.discarded = discarded
     }
 
     /// Records in flight: started, or waiting for an earlier record with the same key, and not finished.
@@ -127,6 +130,8 @@ actor WorkerCoordinator {
                 setFetching(partitions, paused: false)
             case .refused(let rejection):
                 logger.warning("skipping a record its partition's sequencer refused", metadata: ["error": "\(rejection)"])
+            case .discarded(let claim):
+                discarded(claim)
             }
         }
     }

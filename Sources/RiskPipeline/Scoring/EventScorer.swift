@@ -12,9 +12,10 @@ import ScoringAPI
 public struct EventScorer: Sendable {
     /// What scoring one event came to.
     public enum Outcome: Sendable {
-        /// Both providers answered (now or earlier); the raw JSON of each, whether phone risk was partial, and
-        /// whether both JSON objects come from answers parsed in this call (true) rather than from the store.
-        case scored(phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool, verified: Bool)
+        /// Both providers answered (now or earlier); the raw JSON of each, whether phone risk was partial, whether
+        /// both JSON objects come from answers parsed in this call (true) rather than from the store, and when the
+        /// number-scoring record was fetched if it came from the number-scoring cache.
+        case scored(phoneRisk: [UInt8], numberScoring: [UInt8], partial: Bool, verified: Bool, numberScoringFetchedAt: Date?)
         /// The externalId's scored event was committed before: produce nothing.
         case alreadyEmitted
         /// A provider failed for good: the event becomes a dead letter.
@@ -72,7 +73,7 @@ public struct EventScorer: Sendable {
 
     /// One provider's result: raw JSON (from an answer parsed now, or from the store), or why there is none.
     private enum Call: Sendable {
-        case done([UInt8], partial: Bool, fresh: Bool)
+        case done([UInt8], partial: Bool, fresh: Bool, fetchedAt: Date? = nil)
         case failed(FailureSource, code: String, message: String, attempts: Int, action: ErrorPolicy.Action)
     }
 
@@ -80,6 +81,7 @@ public struct EventScorer: Sendable {
     private let store: any IdempotencyStore
     private let emitted: EmittedIDs
     private let health: ProviderHealth
+    private let cache: NumberScoringCache?
     private let maxElapsed: Duration
     private let policy: ErrorPolicy
     private let retry: RetrySchedule
@@ -87,13 +89,16 @@ public struct EventScorer: Sendable {
     private let now: @Sendable () -> Date
     private let retried: @Sendable (FailureSource) -> Void
 
-    /// A scorer over `providers` and `store`, asking `emitted` before paying and `health` before each call, retrying
-    /// by `retry` for at most `maxElapsed` of an event's time (waits for an open breaker not counted), sleeping with `sleep`.
+    /// A scorer over `providers` and `store`, asking `emitted` before paying and `health` before each call, reusing
+    /// number-scoring records cached for `numberScoringCacheTTL` (zero: never), retrying by `retry` for at most
+    /// `maxElapsed` of an event's time (waits for an open breaker not counted), sleeping with `sleep`.
     public init(
         providers: Providers,
         store: any IdempotencyStore,
         emitted: EmittedIDs,
         health: ProviderHealth,
+        numberScoringCacheTTL: Duration = .zero,
+        metrics: WorkerMetrics = WorkerMetrics(),
         policy: ErrorPolicy = .standard,
         retry: RetrySchedule = .providerCalls,
         maxElapsed: Duration = RetryTable.standard.providerCallsMaxElapsed,
@@ -106,6 +111,8 @@ public struct EventScorer: Sendable {
         self.store = store
         self.emitted = emitted
         self.health = health
+        self.cache = numberScoringCacheTTL > .zero
+            ? NumberScoringCache(store: store, ttl: numberScoringCacheTTL, metrics: metrics, now: now) : nil
         self.maxElapsed = maxElapsed
         self.policy = policy
         self.retry = retry
@@ -113,9 +120,14 @@ public struct EventScorer: Sendable {
         self.now = now
     }
 
-    /// Scores `event`; throws only when the idempotency store fails (the caller retries the event later).
+    /// Scores `event` with what the store holds for it; throws only when the idempotency store fails (the caller
+    /// retries the event later).
     public func score(_ event: LifecycleEvent) async throws -> Outcome {
-        let stored = try await store.lookup(externalId: event.externalId)
+        try await score(event, stored: try await store.lookup(externalId: event.externalId))
+    }
+
+    /// Scores `event` given its entry as just read (or claimed); throws only when the idempotency store fails.
+    public func score(_ event: LifecycleEvent, stored: StoredScoring?) async throws -> Outcome {
         if emitted.contains(event.externalId, storedAsEmitted: stored?.emitted == true) { return .alreadyEmitted }
         let request = PhoneRiskRequest(
             phoneNumber: event.phoneNumber,
@@ -136,18 +148,30 @@ public struct EventScorer: Sendable {
             }
         }()
         async let numberScoring: Call = {
-            if let json = stored?.numberScoring { return .done(json, partial: false, fresh: false) }
-            return try await call(.numberScoring, event: event) { alone in
-                let record = try await providers.numberScoring(event.phoneNumber, alone)
-                let json = record.json
-                try await store.saveNumberScoring(externalId: event.externalId, json: json)
-                return (json, false)
+            if let json = stored?.numberScoring {
+                return .done(json, partial: false, fresh: false, fetchedAt: stored?.numberScoringFetchedAt)
+            }
+            guard let cache else { return try await callNumberScoring(event, keepIn: nil) }
+            let msisdn = event.phoneNumber.msisdn
+            if let cached = try await cache.begin(msisdn) {
+                try await store.saveNumberScoring(externalId: event.externalId, json: cached.record, fetchedAt: cached.fetchedAt)
+                return .done(cached.record, partial: false, fresh: false, fetchedAt: cached.fetchedAt)
+            }
+            do {
+                let call = try await callNumberScoring(event, keepIn: cache)
+                if case .failed = call { await cache.finish(msisdn, with: nil) }
+                return call
+            } catch {
+                await cache.finish(msisdn, with: nil)
+                throw error
             }
         }()
         let (risk, scoring) = try await (phoneRisk, numberScoring)
         switch (risk, scoring) {
-        case (.done(let riskJSON, let partial, let riskFresh), .done(let scoringJSON, _, let scoringFresh)):
-            return .scored(phoneRisk: riskJSON, numberScoring: scoringJSON, partial: partial, verified: riskFresh && scoringFresh)
+        case (.done(let riskJSON, let partial, let riskFresh, _), .done(let scoringJSON, _, let scoringFresh, let fetchedAt)):
+            return .scored(
+                phoneRisk: riskJSON, numberScoring: scoringJSON, partial: partial, verified: riskFresh && scoringFresh,
+                numberScoringFetchedAt: fetchedAt)
         default:
             // Account-level first (nobody should act on the event meanwhile), then phone risk before number scoring.
             let failures = [risk, scoring].compactMap { call -> (FailureSource, String, String, Int, ErrorPolicy.Action)? in
@@ -161,6 +185,17 @@ public struct EventScorer: Sendable {
             }
             guard let failure = failures.first else { throw ScorerError.noOutcome }
             return .deadLetter(DeadLetter(source: failure.0, code: failure.1, message: failure.2, attempts: failure.3, failedAt: now()))
+        }
+    }
+
+    /// Calls number scoring for `event` and saves the record in its entry and, with a cache, for later events.
+    private func callNumberScoring(_ event: LifecycleEvent, keepIn cache: NumberScoringCache?) async throws -> Call {
+        try await call(.numberScoring, event: event) { alone in
+            let record = try await providers.numberScoring(event.phoneNumber, alone)
+            let json = record.json
+            try await store.saveNumberScoring(externalId: event.externalId, json: json)
+            try await cache?.keep(CachedNumberScoring(msisdn: event.phoneNumber.msisdn, record: json, fetchedAt: now()))
+            return (json, false)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import IdempotencyStore
 import Kafka
 import Logging
 import RiskPolicy
@@ -14,6 +15,7 @@ public struct ScoringWorker: Service {
     /// The configuration used (topics, Kafka, delivery, in-flight limit, drain timeout).
     public let settings: WorkerConfiguration
     private let scorer: EventScorer
+    private let store: any IdempotencyStore
     private let providers: ProviderHealth
     private let emitted: EmittedIDs
     private let retries: RetryTable
@@ -21,11 +23,12 @@ public struct ScoringWorker: Service {
     private let health: WorkerHealth
     private let logger: Logger
 
-    /// A worker for `settings`, scoring with `scorer`, waiting on `providers`, deduplicating by `emitted`, retrying
-    /// by `retries`.
+    /// A worker for `settings`, scoring with `scorer`, claiming externalIds in `store`, waiting on `providers`,
+    /// deduplicating by `emitted`, retrying by `retries`.
     public init(
         settings: WorkerConfiguration,
         scorer: EventScorer,
+        store: any IdempotencyStore,
         providers: ProviderHealth,
         emitted: EmittedIDs,
         retries: RetryTable = .standard,
@@ -35,6 +38,7 @@ public struct ScoringWorker: Service {
     ) {
         self.settings = settings
         self.scorer = scorer
+        self.store = store
         self.providers = providers
         self.emitted = emitted
         self.retries = retries
@@ -74,6 +78,13 @@ public struct ScoringWorker: Service {
         if let id = settings.transactionalID { return id }
         if let instance = settings.groupInstanceID { return "\(settings.groupID)-\(instance)" }
         return "\(settings.groupID)-\(ProcessInfo.processInfo.hostName)"
+    }
+
+    /// The owner of this instance's claims in the store: its transactional id (unique among the instances, as
+    /// fencing requires); at least once, with the process id added, since no broker enforces that uniqueness.
+    public static func claimOwner(_ settings: WorkerConfiguration) -> String {
+        let id = transactionalID(settings)
+        return settings.delivery == .exactlyOnce ? id : "\(id)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
     private static let consumerOnlyProperties: Set<String> = [
@@ -144,7 +155,7 @@ public struct ScoringWorker: Service {
 
     /// The concurrent parts of a session, each tagged so that the first to end is known.
     private enum SessionPart: String, Sendable {
-        case emitter, processing, lag, providerHealth, events
+        case emitter, processing, lag, providerHealth, claimRenewals, events
     }
 
     /// A session part that ended before the consumer's events: a failure of the session, not a shutdown.
@@ -154,16 +165,30 @@ public struct ScoringWorker: Service {
     }
 
     private func runPipeline(consumer: KafkaConsumer, producer: KafkaProducer) async throws {
+        let claims = ExternalIdClaims(
+            store: store, owner: Self.claimOwner(settings), lease: settings.claimLease, waits: retries.claimWaits, metrics: metrics,
+            logger: logger)
+        do {
+            try await runPipeline(consumer: consumer, producer: producer, claims: claims)
+        } catch {
+            await claims.abandonAll()
+            throw error
+        }
+        await claims.abandonAll()
+    }
+
+    private func runPipeline(consumer: KafkaConsumer, producer: KafkaProducer, claims: ExternalIdClaims) async throws {
         let emitter = OutputEmitter(
             sink: KafkaOutputSink(producer: producer, consumer: consumer), delivery: settings.delivery, emitted: emitted,
-            metrics: metrics, logger: logger, commitRetry: retries.transactionCommits)
+            claims: claims, metrics: metrics, logger: logger, commitRetry: retries.transactionCommits)
         let processor = RecordProcessor(
-            scorer: scorer, providers: providers, outputTopic: settings.outputTopic, deadLetterTopic: settings.deadLetterTopic,
-            storeRetry: retries.storeFailures, logger: logger)
+            scorer: scorer, providers: providers, claims: claims, outputTopic: settings.outputTopic,
+            deadLetterTopic: settings.deadLetterTopic, storeRetry: retries.storeFailures, logger: logger)
         let (works, workQueue) = AsyncStream.makeStream(of: Work.self)
         let coordinator = WorkerCoordinator(
             flow: consumer, emitter: emitter, maxInFlight: settings.maxInFlight, metrics: metrics, logger: logger,
-            start: { workQueue.yield($0) }
+            start: { workQueue.yield($0) },
+            discarded: { holding in Task { await claims.discarded(holding) } }
         )
         try consumer.subscribe(topics: [settings.inputTopic])
         health.setConsuming(true)
@@ -190,6 +215,10 @@ public struct ScoringWorker: Service {
                 return .lag
             }
             group.addTask {
+                await claims.renewUntilCancelled()
+                return .claimRenewals
+            }
+            group.addTask {
                 for await paused in await providers.pauses() {
                     await coordinator.setProvidersPaused(paused)
                 }
@@ -207,6 +236,8 @@ public struct ScoringWorker: Service {
                             case .partitionsRevoked(let revocation):
                                 await coordinator.revoked(
                                     revocation.partitions, lost: revocation.isLost, deadline: .now + revocationBound)
+                                // The next owner of these partitions may take their claims at once.
+                                await claims.abandon(revocation.partitions)
                                 revocation.complete()
                             }
                         }

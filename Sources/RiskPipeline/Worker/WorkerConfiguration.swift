@@ -32,6 +32,8 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     public var maxInFlight = 512
     /// How long shutdown and revocation wait for work in flight.
     public var drainTimeout = Duration.seconds(30)
+    /// How long a claim on an externalId lasts unless renewed; another instance takes over an expired one.
+    public var claimLease = Duration.seconds(30)
 
     /// A configuration with every default.
     public init() {}
@@ -39,7 +41,7 @@ public struct WorkerConfiguration: Sendable, CustomStringConvertible {
     /// One line for logs: property names only (their values may be secrets).
     public var description: String {
         "brokers=\(brokers) group=\(groupID) input=\(inputTopic) output=\(outputTopic) dlq=\(deadLetterTopic) "
-            + "delivery=\(delivery.rawValue) maxInFlight=\(maxInFlight) drainTimeout=\(drainTimeout) "
+            + "delivery=\(delivery.rawValue) maxInFlight=\(maxInFlight) drainTimeout=\(drainTimeout) claimLease=\(claimLease) "
             + "properties=[\(kafkaProperties.keys.sorted().joined(separator: ","))]"
     }
 }

@@ -1,0 +1,145 @@
+import ClockTestSupport
+import FixtureTestSupport
+import Foundation
+import IdempotencyStore
+import Kafka
+import Logging
+import RiskPolicy
+import Synchronization
+import Testing
+@testable import RiskPipeline
+
+/// Two instances' claims on one real SQLite store, with the store's clock and the waits injected.
+@Suite struct ExternalIdClaimsTests {
+    static let holding = ClaimHolding(externalId: "evt-1", work: 1, partition: TopicPartition(topic: "in", partition: 0))
+
+    /// Runs `body` with a fresh store on `time`, cleaned up afterwards.
+    static func withStore(_ time: TestTime, _ body: (SQLiteIdempotencyStore) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await SQLiteIdempotencyStore.open(path: directory.file("store.sqlite"), now: time.closure)
+        do {
+            try await body(store)
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
+    /// Claims for `owner`; each wait runs `whileWaiting` (the other instance acting) instead of sleeping.
+    static func claims(
+        _ store: any IdempotencyStore, owner: String, lease: Duration = .seconds(5),
+        whileWaiting: @escaping @Sendable () async throws -> Void = {}
+    ) -> ExternalIdClaims {
+        ExternalIdClaims(
+            store: store, owner: owner, lease: lease, waits: RetryTable().claimWaits, metrics: WorkerMetrics(),
+            logger: Logger(label: "test"), sleep: { _ in try await whileWaiting() })
+    }
+
+    @Test func aRecordWaitingOnAnotherInstanceProducesNothingOnceItsScoredEventIsCommitted() async throws {
+        let time = TestTime()
+        try await Self.withStore(time) { store in
+            let a = Self.claims(store, owner: "a")
+            guard case .granted = try await a.take(Self.holding) else { Issue.record("a was not granted"); return }
+            let waits = CallCount()
+            let b = Self.claims(store, owner: "b") {
+                // The holder's transaction commits while b waits.
+                if waits.next() == 1 {
+                    try await store.markEmitted(externalIds: ["evt-1"])
+                    await a.committed([(Self.holding, .emitted)])
+                }
+            }
+            guard case .emitted = try await b.take(Self.holding) else { Issue.record("b was not told it was emitted"); return }
+            #expect(waits.value == 1)
+            #expect(a.heldCount == 0 && b.heldCount == 0)
+        }
+    }
+
+    @Test func aRecordWaitingOnAnotherInstanceProducesNothingOnceItsDeadLetterIsCommitted() async throws {
+        let time = TestTime()
+        try await Self.withStore(time) { store in
+            let a = Self.claims(store, owner: "a")
+            guard case .granted = try await a.take(Self.holding) else { Issue.record("a was not granted"); return }
+            let b = Self.claims(store, owner: "b") { await a.committed([(Self.holding, .deadLettered)]) }
+            guard case .deadLetteredElsewhere = try await b.take(Self.holding) else { Issue.record("b went on"); return }
+            // b let go of the claim it took to look, so that a replay can take it.
+            let entry = try #require(try await store.lookup(externalId: "evt-1"))
+            #expect(entry.claimOwner == nil && entry.deadLetteredAt != nil)
+        }
+    }
+
+    @Test func anAbandonedClaimIsReleasedAndTheWaiterGoesOnWithTheStoredResults() async throws {
+        let time = TestTime()
+        try await Self.withStore(time) { store in
+            let a = Self.claims(store, owner: "a")
+            guard case .granted = try await a.take(Self.holding) else { Issue.record("a was not granted"); return }
+            try await store.savePhoneRisk(externalId: "evt-1", json: Array("{}".utf8), partial: false)
+            let b = Self.claims(store, owner: "b") { await a.abandon([Self.holding.partition]) }
+            guard case .granted(let entry) = try await b.take(Self.holding) else { Issue.record("b was not granted"); return }
+            #expect(entry.isClaimed(by: "b") && entry.phoneRisk == Array("{}".utf8))
+            #expect(a.heldCount == 0 && b.heldCount == 1)
+        }
+    }
+
+    @Test func aClaimWhoseOwnerStoppedRenewingIsTakenOverAfterTheLease() async throws {
+        let time = TestTime()
+        try await Self.withStore(time) { store in
+            let a = Self.claims(store, owner: "a", lease: .seconds(5))
+            guard case .granted = try await a.take(Self.holding) else { Issue.record("a was not granted"); return }
+            let waits = CallCount()
+            let b = Self.claims(store, owner: "b", lease: .seconds(5)) {
+                waits.next()
+                time.set(time.now.addingTimeInterval(2))
+            }
+            guard case .granted(let entry) = try await b.take(Self.holding) else { Issue.record("b was not granted"); return }
+            #expect(entry.isClaimed(by: "b"))
+            // Taken at 0 s for 5 s: still a's at 2 s and 4 s, expired at 6 s.
+            #expect(waits.value == 3)
+            // a learns at its next renewal that the claim is gone, and forgets it.
+            await a.renew()
+            #expect(a.heldCount == 0)
+            await b.renew()
+            #expect(b.heldCount == 1)
+        }
+    }
+
+    @Test func renewalKeepsAClaimAliveBeyondItsFirstLease() async throws {
+        let time = TestTime()
+        try await Self.withStore(time) { store in
+            let a = Self.claims(store, owner: "a", lease: .seconds(5))
+            guard case .granted = try await a.take(Self.holding) else { Issue.record("a was not granted"); return }
+            for _ in 0..<3 {
+                time.set(time.now.addingTimeInterval(4))
+                await a.renew()
+            }
+            let entry = try await store.claim(externalId: "evt-1", owner: "b", lease: .seconds(5))
+            #expect(entry.claimOwner == "a")
+            #expect(a.heldCount == 1)
+        }
+    }
+
+    @Test func twoRecordsOfOneInstanceShareTheClaimUntilBothFinish() async throws {
+        let time = TestTime()
+        try await Self.withStore(time) { store in
+            let a = Self.claims(store, owner: "a")
+            let second = ClaimHolding(externalId: "evt-1", work: 2, partition: TopicPartition(topic: "in", partition: 1))
+            guard case .granted = try await a.take(Self.holding), case .granted = try await a.take(second) else {
+                Issue.record("a was not granted both"); return
+            }
+            await a.discarded(Self.holding)
+            #expect(try await store.lookup(externalId: "evt-1")?.claimOwner == "a")
+            await a.committed([(second, .none)])
+            #expect(try await store.lookup(externalId: "evt-1")?.claimOwner == nil)
+        }
+    }
+}
+
+/// A thread-safe count of calls.
+final class CallCount: Sendable {
+    private let count = Mutex(0)
+    /// Counts one more and returns the new count.
+    @discardableResult func next() -> Int { count.withLock { $0 += 1; return $0 } }
+    /// The count so far.
+    var value: Int { count.withLock { $0 } }
+}
