@@ -76,7 +76,7 @@ struct WorkerTestbed: Sendable {
         let producer = try KafkaProducer(configuration: broker.configuration())
         defer { Task { await producer.close() } }
         let results = try await producer.send(records.map {
-            ProducerRecord(topic: input, key: $0.key.map { Array($0.utf8) }, value: $0.value, headers: $0.headers)
+            ProducerRecord(topic: input, partition: $0.partition, key: $0.key.map { Array($0.utf8) }, value: $0.value, headers: $0.headers)
         })
         for result in results { _ = try result.get() }
     }
@@ -86,6 +86,33 @@ struct WorkerTestbed: Sendable {
         let reader = try CommittedLogReader(bootstrapServers: broker.bootstrapServers)
         let count: Int32 = topic == output ? 3 : topic == deadLetters ? 2 : partitions
         return try (0..<count).flatMap { try reader.read(topic: topic, partition: $0).committed }
+    }
+
+    /// Polls until every one of `workers` logged an assignment and their latest ones together hold each input
+    /// partition once, or throws after `timeout`.
+    func waitForBalancedAssignment(_ workers: [WorkerProcess], timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let latest = workers.map { worker in
+                worker.log.split(separator: "\n").last { $0.contains("partitions assigned") && $0.contains(input) }
+            }
+            let counts = latest.map { $0.map { $0.components(separatedBy: input + "[").count - 1 } ?? 0 }
+            if counts.allSatisfy({ $0 > 0 }) && counts.reduce(0, +) == Int(partitions) { return }
+            guard ContinuousClock.now < deadline else {
+                throw WorkerProcessError("timed out waiting for a balanced assignment: \(counts)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// The sum of a Prometheus sample over the workers started with `environments` (0 where absent or not answering).
+    func metricSum(_ name: String, over environments: [[String: String]]) async -> Double {
+        var sum = 0.0
+        for environment in environments {
+            guard let port = environment["METRICS_PORT"], let metrics = await Self.get(port: port, path: "/metrics") else { continue }
+            sum += Self.metric(name, in: metrics.body) ?? 0
+        }
+        return sum
     }
 
     /// Polls until `done` holds for the committed outputs and dead letters, or throws after `timeout`.
@@ -135,6 +162,8 @@ struct TestEvent: Sendable {
     var key: String?
     var value: [UInt8]?
     var headers: [KafkaHeader] = []
+    /// The input partition, or nil to choose it by key.
+    var partition: Int32?
 
     /// A valid event with `externalId`, a phone number and the given lifecycle event, keyed by `key` (default the id).
     static func valid(_ externalId: String, phone: String, event: String = "sign-in", key: String? = nil, headers: [KafkaHeader] = []) -> TestEvent {
@@ -154,6 +183,14 @@ struct ScoredValue: Decodable {
     let externalId: String
     let phoneNumber: String
     let partial: Bool
+    let numberScoring: NumberScoringMembers
+    let numberScoringCached: Bool?
+    let numberScoringFetchedAt: String?
+
+    /// The members of the number-scoring record the tests look at.
+    struct NumberScoringMembers: Decodable {
+        let msisdn: String
+    }
 }
 
 extension KafkaRecord {
