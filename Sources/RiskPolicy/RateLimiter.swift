@@ -11,11 +11,11 @@
 /// - After a circuit breaker closes, ``rampUp(now:)`` starts the limit at `rampStart` calls a second and doubles it
 ///   each second up to the limit before the outage (or `maxRate`; with neither, until `unlimitedAbove`, where the
 ///   limit goes), so a recovered provider is not met by every waiting call at once.
-struct RateLimiter: Sendable {
+public struct RateLimiter: Sendable {
     /// The configured ceiling in calls a second; nil: none.
-    let maxRate: Double?
+    public let maxRate: Double?
     /// The limit now in calls a second; nil: none.
-    private(set) var limit: Double?
+    public private(set) var limit: Double?
     private var tokens: Double
     private var refilled: ContinuousClock.Instant
     private var blockedUntil: ContinuousClock.Instant?
@@ -43,7 +43,7 @@ struct RateLimiter: Sendable {
     static let unlimitedAbove = 5_000.0
 
     /// A limiter at `maxRate` calls a second (nil: unlimited), starting at `now`.
-    init(maxRate: Double?, now: ContinuousClock.Instant) {
+    public init(maxRate: Double?, now: ContinuousClock.Instant) {
         self.maxRate = maxRate.map { max($0, Self.minimumLimit) }
         limit = self.maxRate
         tokens = Self.capacity(self.maxRate)
@@ -53,7 +53,7 @@ struct RateLimiter: Sendable {
     }
 
     /// Takes a call's token at `now`; returns how long the call must wait first (zero: it goes now).
-    mutating func reserve(now: ContinuousClock.Instant) -> Duration {
+    public mutating func reserve(now: ContinuousClock.Instant) -> Duration {
         raiseIfDue(now: now)
         var start = now
         if let blockedUntil, blockedUntil > now { start = blockedUntil }
@@ -65,13 +65,13 @@ struct RateLimiter: Sendable {
     }
 
     /// The provider answered a call at `now` (it was not throttled).
-    mutating func answered(now: ContinuousClock.Instant) {
+    public mutating func answered(now: ContinuousClock.Instant) {
         roll(now: now)
         windowAnswered += 1
     }
 
     /// The provider throttled a call at `now`, asking to wait `retryAfter` if it said so.
-    mutating func throttled(now: ContinuousClock.Instant, retryAfter: Duration?) {
+    public mutating func throttled(now: ContinuousClock.Instant, retryAfter: Duration?) {
         if let retryAfter, retryAfter > .zero {
             let until = now + retryAfter
             blockedUntil = max(blockedUntil ?? until, until)
@@ -90,14 +90,14 @@ struct RateLimiter: Sendable {
     }
 
     /// A breaker closed at `now`: start from a low limit and rise from there.
-    mutating func rampUp(now: ContinuousClock.Instant) {
+    public mutating func rampUp(now: ContinuousClock.Instant) {
         rampCeiling = limit ?? maxRate ?? .infinity
         set(limit: min(maxRate ?? Self.rampStart, Self.rampStart), now: now)
         tokens = 1
     }
 
     /// The limit as `risk_provider_rate_limit` shows it: calls a second, 0 when unlimited.
-    var gauge: Double { limit ?? 0 }
+    public var gauge: Double { limit ?? 0 }
 
     // MARK: - Parts
 

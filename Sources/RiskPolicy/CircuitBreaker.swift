@@ -1,5 +1,3 @@
-import RiskPolicy
-
 /// One provider's circuit breaker, as a value: closed while the provider answers; open after provider failures
 /// (transport errors, timeouts, 5xx, throttling) of `failureThreshold` distinct events in a row, with no answer
 /// between them; then, after a probe delay growing by `probes` (0.5 s to 30 s by default), half-open: one call —
@@ -7,9 +5,9 @@ import RiskPolicy
 ///
 /// Distinct events count once however often each retries, so one event whose number keeps failing while the
 /// provider serves others never opens it: it is retried and dead-lettered as before.
-struct CircuitBreaker: Sendable {
+public struct CircuitBreaker: Sendable {
     /// The three states (`risk_provider_state`: 0, 1, 2).
-    enum State: Sendable, Equatable {
+    public enum State: Sendable, Equatable {
         /// Calls go through.
         case closed
         /// One probe goes through, or is on its way.
@@ -18,7 +16,7 @@ struct CircuitBreaker: Sendable {
         case open(until: ContinuousClock.Instant)
 
         /// The value of `risk_provider_state`.
-        var gauge: Int {
+        public var gauge: Int {
             switch self {
             case .closed: 0
             case .halfOpen: 1
@@ -28,7 +26,7 @@ struct CircuitBreaker: Sendable {
     }
 
     /// Whether a call may go now.
-    enum Admission: Sendable, Equatable {
+    public enum Admission: Sendable, Equatable {
         /// Call.
         case call
         /// Call: this is the probe of a half-open breaker; report its outcome.
@@ -40,21 +38,21 @@ struct CircuitBreaker: Sendable {
     }
 
     /// Provider failures of distinct events in a row that open the breaker.
-    let failureThreshold: Int
+    public let failureThreshold: Int
     /// The state now.
-    private(set) var state = State.closed
+    public private(set) var state = State.closed
     private var streak: Set<UInt64> = []
     private var probeOnItsWay = false
     private var backoff: RetrySchedule.Backoff
 
     /// A closed breaker opening after `failureThreshold` distinct events' failures, probing by `probes`.
-    init(failureThreshold: Int = 5, probes: RetrySchedule = RetryTable.standard.breakerProbes) {
+    public init(failureThreshold: Int = 5, probes: RetrySchedule = RetryTable.standard.breakerProbes) {
         self.failureThreshold = max(1, failureThreshold)
         backoff = probes.start()
     }
 
     /// Whether a call may go at `now`; an open breaker whose delay has passed turns half-open, and the caller probes.
-    mutating func admit(now: ContinuousClock.Instant) -> Admission {
+    public mutating func admit(now: ContinuousClock.Instant) -> Admission {
         switch state {
         case .closed:
             return .call
@@ -72,7 +70,7 @@ struct CircuitBreaker: Sendable {
 
     /// The provider answered (a success, or a failure that is the event's, not the provider's); returns the previous
     /// state when this closed the breaker.
-    mutating func answered() -> State? {
+    public mutating func answered() -> State? {
         streak.removeAll()
         guard state != .closed else { return nil }
         let previous = state
@@ -84,7 +82,7 @@ struct CircuitBreaker: Sendable {
 
     /// A provider failure of event `id` at `now`; returns the previous state when this opened the breaker (from
     /// closed, or from half-open when the probe failed).
-    mutating func failed(event id: UInt64, now: ContinuousClock.Instant, generator: inout some RandomNumberGenerator) -> State? {
+    public mutating func failed(event id: UInt64, now: ContinuousClock.Instant, generator: inout some RandomNumberGenerator) -> State? {
         switch state {
         case .open:
             return nil
@@ -97,7 +95,7 @@ struct CircuitBreaker: Sendable {
     }
 
     /// The probe on its way ended without an outcome (its task was cancelled): the next caller probes.
-    mutating func probeAbandoned() {
+    public mutating func probeAbandoned() {
         probeOnItsWay = false
     }
 

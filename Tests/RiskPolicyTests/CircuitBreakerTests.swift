@@ -1,7 +1,6 @@
 import FixtureTestSupport
-import RiskPolicy
 import Testing
-@testable import RiskPipeline
+@testable import RiskPolicy
 
 /// The breaker as a state machine, on instants the test chooses.
 @Suite struct CircuitBreakerTests {
