@@ -64,3 +64,23 @@ public struct CachedNumberScoring: Sendable, Hashable {
         self.fetchedAt = fetchedAt
     }
 }
+
+extension CachedNumberScoring {
+    /// One record per number (the last given wins), in pieces of at most ``ProviderResults/rowsPerStatement`` for one
+    /// statement each.
+    static func statementChunks(_ records: [CachedNumberScoring]) -> [ArraySlice<CachedNumberScoring>] {
+        var positions: [String: Int] = [:]
+        var unique: [CachedNumberScoring] = []
+        for record in records {
+            if let position = positions[record.msisdn] {
+                unique[position] = record
+            } else {
+                positions[record.msisdn] = unique.count
+                unique.append(record)
+            }
+        }
+        return stride(from: 0, to: unique.count, by: ProviderResults.rowsPerStatement).map {
+            unique[$0..<min($0 + ProviderResults.rowsPerStatement, unique.count)]
+        }
+    }
+}

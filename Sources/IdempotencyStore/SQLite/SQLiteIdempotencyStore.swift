@@ -320,11 +320,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
 
     /// Upserts cached records, a thousand per statement; a record older than the one kept does not replace it.
     public func saveCachedNumberScoring(_ records: [CachedNumberScoring]) async throws {
-        var latest: [String: CachedNumberScoring] = [:]
-        for record in records { latest[record.msisdn] = record }
-        let unique = Array(latest.values)
-        for start in stride(from: 0, to: unique.count, by: ProviderResults.rowsPerStatement) {
-            let chunk = unique[start..<min(start + ProviderResults.rowsPerStatement, unique.count)]
+        for chunk in CachedNumberScoring.statementChunks(records) {
             var rows: [String] = []
             var binds: [SQLiteData] = []
             for record in chunk {
