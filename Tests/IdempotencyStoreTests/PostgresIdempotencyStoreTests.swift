@@ -87,6 +87,30 @@ struct PostgresIdempotencyStoreTests {
         ])
     }
 
+    @Test func manyRowStatementsRunningAtOnceOnTheSameIdsInOtherOrdersNeverDeadlock() async throws {
+        // Each statement locks its rows one by one until it ends; two that take the same rows in other orders on two
+        // connections deadlock (PostgreSQL aborts one after a second), as a claim renewal and a result save once did.
+        let server = try await PostgresServer.shared()
+        let store = try await PostgresIdempotencyStore.connect(settings: try await settings(database: try await server.createDatabase()))
+        let ids = (0..<300).map { "evt-\($0)" }
+        let json = Array("{}".utf8)
+        _ = try await store.claim(externalIds: ids, owner: "a", lease: .seconds(60))
+        for _ in 0..<15 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await store.save(ids.map { ProviderResults(externalId: $0, phoneRisk: json) }) }
+                group.addTask { try await store.save(ids.reversed().map { ProviderResults(externalId: $0, numberScoring: json) }) }
+                group.addTask { _ = try await store.renewClaims(externalIds: ids.shuffled(), owner: "a", lease: .seconds(60)) }
+                group.addTask { _ = try await store.claim(externalIds: ids.shuffled(), owner: "a", lease: .seconds(60)) }
+                group.addTask { try await store.releaseClaims(externalIds: ids.shuffled().prefix(50).map { $0 }, owner: "b") }
+                group.addTask { try await store.markDeadLettered(externalIds: ids.shuffled().prefix(50).map { $0 }) }
+                try await group.waitForAll()
+            }
+        }
+        try await store.markEmitted(externalIds: ids.shuffled())
+        #expect(try await store.lookup(externalIds: ids).values.filter(\.emitted).count == 300)
+        try await store.close()
+    }
+
     @Test func anUnreachableServerFailsWithinTheConnectTimeout() async throws {
         var settings = PostgresStoreSettings(
             host: "127.0.0.1", port: 1, username: "risk", password: "secret-password", database: "none", tls: .disable

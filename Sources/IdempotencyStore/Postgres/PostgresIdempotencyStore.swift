@@ -10,6 +10,11 @@ import PostgresNIO
 ///
 /// It owns a `PostgresClient` (a connection pool) and runs it in a task of its own from ``connect(settings:logger:now:purgeChunk:)``
 /// until ``close()``. Every operation is one statement; batches bind their ids as one `text[]`.
+///
+/// A statement holds the row locks it takes until it ends, so two that write the same rows in other orders on two
+/// connections deadlock (PostgreSQL aborts one after `deadlock_timeout`). Every statement writing many rows therefore
+/// takes them in one order, ascending `external_id` (or `msisdn`) byte by byte (``lockOrder``), so that none can wait
+/// on another that waits on it.
 public final class PostgresIdempotencyStore: IdempotencyStore {
     /// The table holding the entries.
     public static let tableName = "risk_idempotency"
@@ -17,6 +22,9 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
     static let schemaLockKey: Int64 = 0x7269_736B_6964_656D  // "riskidem"
     /// The default for the most rows one purge statement deletes.
     public static let defaultPurgeChunk = 5_000
+    /// The collation every statement writing many rows orders its keys by before taking their row locks (bytes: the
+    /// cheapest comparison, and the same on every server).
+    static let lockOrder = "COLLATE \"C\""
 
     private let client: PostgresClient
     private let runner: Task<Void, Never>
@@ -173,7 +181,8 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         for result in results {
             let first = binds.count + 1
             rows.append(
-                "($\(first), $\(first + 1)::bytea, $\(first + 2)::bytea, $\(first + 3), $\(first + 4), $\(first + 5)::timestamptz)")
+                "($\(first)::text, $\(first + 1)::bytea, $\(first + 2)::bytea, $\(first + 3)::boolean, $\(first + 4)::timestamptz, "
+                    + "$\(first + 5)::timestamptz)")
             binds.append(result.externalId)
             if let phoneRisk = result.phoneRisk { binds.append(ByteBuffer(bytes: phoneRisk)) } else { binds.appendNull() }
             if let numberScoring = result.numberScoring { binds.append(ByteBuffer(bytes: numberScoring)) } else { binds.appendNull() }
@@ -185,7 +194,9 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO risk_idempotency AS r (external_id, phone_risk, number_scoring, partial, updated_at, number_scoring_fetched_at)
-                    VALUES \(rows.joined(separator: ", "))
+                    SELECT * FROM (VALUES \(rows.joined(separator: ", ")))
+                        AS v (external_id, phone_risk, number_scoring, partial, updated_at, number_scoring_fetched_at)
+                    ORDER BY v.external_id \(Self.lockOrder)
                     ON CONFLICT (external_id) DO UPDATE SET
                         phone_risk = coalesce(EXCLUDED.phone_risk, r.phone_risk),
                         partial = CASE WHEN EXCLUDED.phone_risk IS NULL THEN r.partial ELSE EXCLUDED.partial END,
@@ -205,8 +216,12 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         guard !externalIds.isEmpty else { return }
         try await client.query(
             """
-            UPDATE risk_idempotency SET emitted = true, claim_owner = NULL, claim_expires_at = NULL
-            WHERE external_id = ANY(\(externalIds))
+            WITH locked AS MATERIALIZED (
+                SELECT external_id FROM risk_idempotency WHERE external_id = ANY(\(externalIds))
+                ORDER BY external_id \(unescaped: Self.lockOrder) FOR UPDATE
+            )
+            UPDATE risk_idempotency AS r SET emitted = true, claim_owner = NULL, claim_expires_at = NULL
+            FROM locked WHERE r.external_id = locked.external_id
             """,
             logger: logger
         )
@@ -228,7 +243,7 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO risk_idempotency AS r (external_id, claim_owner, claim_expires_at, updated_at)
-                    SELECT id, $2, $3, $4 FROM unnest($1::text[]) AS id
+                    SELECT id, $2, $3, $4 FROM unnest($1::text[]) AS id ORDER BY id \(Self.lockOrder)
                     ON CONFLICT (external_id) DO UPDATE SET
                         claim_owner = CASE WHEN \(takeable) THEN EXCLUDED.claim_owner ELSE r.claim_owner END,
                         claim_expires_at = CASE WHEN \(takeable) THEN EXCLUDED.claim_expires_at ELSE r.claim_expires_at END
@@ -249,8 +264,12 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         guard !externalIds.isEmpty else { return [] }
         let rows = try await client.query(
             """
-            UPDATE risk_idempotency SET claim_expires_at = \(now().adding(lease))
-            WHERE claim_owner = \(owner) AND external_id = ANY(\(externalIds)) RETURNING external_id
+            WITH locked AS MATERIALIZED (
+                SELECT external_id FROM risk_idempotency WHERE external_id = ANY(\(externalIds)) AND claim_owner = \(owner)
+                ORDER BY external_id \(unescaped: Self.lockOrder) FOR UPDATE
+            )
+            UPDATE risk_idempotency AS r SET claim_expires_at = \(now().adding(lease))
+            FROM locked WHERE r.external_id = locked.external_id AND r.claim_owner = \(owner) RETURNING r.external_id
             """,
             logger: logger
         )
@@ -264,8 +283,12 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         guard !externalIds.isEmpty else { return }
         try await client.query(
             """
-            UPDATE risk_idempotency SET claim_owner = NULL, claim_expires_at = NULL
-            WHERE claim_owner = \(owner) AND external_id = ANY(\(externalIds))
+            WITH locked AS MATERIALIZED (
+                SELECT external_id FROM risk_idempotency WHERE external_id = ANY(\(externalIds)) AND claim_owner = \(owner)
+                ORDER BY external_id \(unescaped: Self.lockOrder) FOR UPDATE
+            )
+            UPDATE risk_idempotency AS r SET claim_owner = NULL, claim_expires_at = NULL
+            FROM locked WHERE r.external_id = locked.external_id AND r.claim_owner = \(owner)
             """,
             logger: logger
         )
@@ -276,8 +299,12 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         guard !externalIds.isEmpty else { return }
         try await client.query(
             """
-            UPDATE risk_idempotency SET dead_lettered_at = \(now()), claim_owner = NULL, claim_expires_at = NULL
-            WHERE external_id = ANY(\(externalIds))
+            WITH locked AS MATERIALIZED (
+                SELECT external_id FROM risk_idempotency WHERE external_id = ANY(\(externalIds))
+                ORDER BY external_id \(unescaped: Self.lockOrder) FOR UPDATE
+            )
+            UPDATE risk_idempotency AS r SET dead_lettered_at = \(now()), claim_owner = NULL, claim_expires_at = NULL
+            FROM locked WHERE r.external_id = locked.external_id
             """,
             logger: logger
         )
@@ -307,7 +334,7 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
             var binds = PostgresBindings(capacity: chunk.count * 3)
             for record in chunk {
                 let first = binds.count + 1
-                rows.append("($\(first), $\(first + 1)::bytea, $\(first + 2)::timestamptz)")
+                rows.append("($\(first)::text, $\(first + 1)::bytea, $\(first + 2)::timestamptz)")
                 binds.append(record.msisdn)
                 binds.append(ByteBuffer(bytes: record.record))
                 binds.append(record.fetchedAt)
@@ -315,7 +342,9 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
             try await client.query(
                 PostgresQuery(
                     unsafeSQL: """
-                        INSERT INTO risk_number_scoring_cache AS c (msisdn, record, fetched_at) VALUES \(rows.joined(separator: ", "))
+                        INSERT INTO risk_number_scoring_cache AS c (msisdn, record, fetched_at)
+                        SELECT * FROM (VALUES \(rows.joined(separator: ", "))) AS v (msisdn, record, fetched_at)
+                        ORDER BY v.msisdn \(Self.lockOrder)
                         ON CONFLICT (msisdn) DO UPDATE SET record = EXCLUDED.record, fetched_at = EXCLUDED.fetched_at
                         WHERE EXCLUDED.fetched_at >= c.fetched_at
                         """,
