@@ -263,6 +263,7 @@ let package = Package(
             dependencies: [
                 "risk-worker",
                 "RiskPipeline",
+                "IdempotencyStore",
                 "RiskEvents",
                 "SampleEvents",
                 "Settings",

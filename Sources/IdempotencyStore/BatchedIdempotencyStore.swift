@@ -13,11 +13,11 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
     private let base: any IdempotencyStore
     private let reads: StatementBatcher<String, StoredScoring?>
     private let writes: StatementBatcher<ProviderResults, Void>
-    private let claims: StatementBatcher<ClaimRequest, StoredScoring?>
+    private let claims: StatementBatcher<OwnedClaim, StoredScoring?>
 
-    /// One externalId to claim, with its owner and lease (a batch claims for each owner and lease in one statement).
-    private struct ClaimRequest: Sendable {
-        var externalId: String
+    /// One claim request with its owner and lease (a batch claims for each owner and lease in one statement).
+    private struct OwnedClaim: Sendable {
+        var request: ClaimRequest
         var owner: String
         var lease: Duration
     }
@@ -38,10 +38,10 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
             let groups = Dictionary(grouping: requests) { "\($0.owner)\u{0}\($0.lease)" }
             for group in groups.values {
                 guard let first = group.first else { continue }
-                let entries = try await base.claim(externalIds: group.map(\.externalId), owner: first.owner, lease: first.lease)
+                let entries = try await base.claim(group.map(\.request), owner: first.owner, lease: first.lease)
                 found.merge(entries) { $1 }
             }
-            return requests.map { found[$0.externalId] }
+            return requests.map { found[$0.request.externalId] }
         }
     }
 
@@ -70,12 +70,17 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
     }
 
     /// Takes claims; a single one goes into the next batch, several are passed through as one statement.
-    public func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
-        guard externalIds.count == 1, let externalId = externalIds.first else {
-            return try await base.claim(externalIds: externalIds, owner: owner, lease: lease)
+    public func claim(_ requests: [ClaimRequest], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        guard requests.count == 1, let request = requests.first else {
+            return try await base.claim(requests, owner: owner, lease: lease)
         }
-        guard let entry = try await claims.submit(ClaimRequest(externalId: externalId, owner: owner, lease: lease)) else { return [:] }
-        return [externalId: entry]
+        guard let entry = try await claims.submit(OwnedClaim(request: request, owner: owner, lease: lease)) else { return [:] }
+        return [request.externalId: entry]
+    }
+
+    /// Takes over a claim (passed through: takeovers are rare).
+    public func takeOver(_ request: ClaimRequest, from previous: StoredScoring, owner: String, lease: Duration) async throws -> StoredScoring? {
+        try await base.takeOver(request, from: previous, owner: owner, lease: lease)
     }
 
     /// Renews claims (passed through: the caller renews all it holds at once).

@@ -23,9 +23,16 @@ public protocol IdempotencyStore: Sendable {
     /// ids without an entry are ignored.
     func markEmitted(externalIds: [String]) async throws
 
-    /// Takes a claim for `owner` lasting `lease` from now on each externalId that is not emitted and not held by a live
-    /// claim of another owner (creating absent entries), in one statement; returns every entry as it stands afterwards.
-    func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring]
+    /// Takes a claim for `owner` lasting `lease` from now on each externalId that is not emitted and not claimed
+    /// (creating absent entries, recording the request's position), and extends `owner`'s own claims (keeping their
+    /// positions), in one statement; returns every entry as it stands afterwards. Another owner's claim is left as it
+    /// is even when it has expired: the caller decides, then calls ``takeOver(_:from:owner:lease:)``.
+    func claim(_ requests: [ClaimRequest], owner: String, lease: Duration) async throws -> [String: StoredScoring]
+
+    /// Takes the claim `previous` showed for `owner` with the request's position, if the entry is not emitted and
+    /// still shows that claim, and the claim has expired or is `owner`'s own; returns the entry afterwards, or nil
+    /// when it was not taken (another instance came first, or the claim was renewed or ended).
+    func takeOver(_ request: ClaimRequest, from previous: StoredScoring, owner: String, lease: Duration) async throws -> StoredScoring?
 
     /// Extends `owner`'s claims on these ids to `lease` from now, in one statement; returns the ids `owner` still holds.
     func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String>
@@ -122,11 +129,21 @@ extension IdempotencyStore {
         try await save([ProviderResults(externalId: externalId, numberScoring: json, numberScoringFetchedAt: fetchedAt)])
     }
 
-    /// Takes a claim on one externalId (see ``IdempotencyStore/claim(externalIds:owner:lease:)``) and returns its entry.
-    public func claim(externalId: String, owner: String, lease: Duration) async throws -> StoredScoring {
-        guard let entry = try await claim(externalIds: [externalId], owner: owner, lease: lease)[externalId] else {
-            throw IdempotencyStoreError.corrupt("claiming \(externalId) returned no entry")
+    /// Takes claims on these externalIds with no position (see ``IdempotencyStore/claim(_:owner:lease:)``).
+    public func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        try await claim(externalIds.map { ClaimRequest(externalId: $0) }, owner: owner, lease: lease)
+    }
+
+    /// Takes a claim on one externalId (see ``IdempotencyStore/claim(_:owner:lease:)``) and returns its entry.
+    public func claim(_ request: ClaimRequest, owner: String, lease: Duration) async throws -> StoredScoring {
+        guard let entry = try await claim([request], owner: owner, lease: lease)[request.externalId] else {
+            throw IdempotencyStoreError.corrupt("claiming \(request.externalId) returned no entry")
         }
         return entry
+    }
+
+    /// Takes a claim on one externalId with no position and returns its entry.
+    public func claim(externalId: String, owner: String, lease: Duration) async throws -> StoredScoring {
+        try await claim(ClaimRequest(externalId: externalId), owner: owner, lease: lease)
     }
 }

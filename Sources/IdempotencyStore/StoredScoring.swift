@@ -19,6 +19,9 @@ public struct StoredScoring: Sendable, Hashable {
     public var claimOwner: String?
     /// When the claim ends unless its owner renews it.
     public var claimExpiresAt: Date?
+    /// The input record the claim was taken for, when its owner said (with the group's committed offsets, it tells
+    /// whether that record's output is committed).
+    public var claimPosition: InputPosition?
     /// When a dead letter for this externalId was last committed.
     public var deadLetteredAt: Date?
     /// When the provider sent ``numberScoring``, if it came from the number-scoring cache rather than a call for this event.
@@ -27,7 +30,8 @@ public struct StoredScoring: Sendable, Hashable {
     /// Creates an entry.
     public init(
         externalId: String, phoneRisk: [UInt8]?, numberScoring: [UInt8]?, partial: Bool, emitted: Bool, updatedAt: Date,
-        claimOwner: String? = nil, claimExpiresAt: Date? = nil, deadLetteredAt: Date? = nil, numberScoringFetchedAt: Date? = nil
+        claimOwner: String? = nil, claimExpiresAt: Date? = nil, claimPosition: InputPosition? = nil, deadLetteredAt: Date? = nil,
+        numberScoringFetchedAt: Date? = nil
     ) {
         self.externalId = externalId
         self.phoneRisk = phoneRisk
@@ -37,6 +41,7 @@ public struct StoredScoring: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.claimOwner = claimOwner
         self.claimExpiresAt = claimExpiresAt
+        self.claimPosition = claimPosition
         self.deadLetteredAt = deadLetteredAt
         self.numberScoringFetchedAt = numberScoringFetchedAt
     }
@@ -46,6 +51,46 @@ public struct StoredScoring: Sendable, Hashable {
 
     /// Whether `owner` holds the claim.
     public func isClaimed(by owner: String) -> Bool { claimOwner == owner }
+}
+
+/// Where a record lies in the input: its topic, partition and offset.
+public struct InputPosition: Sendable, Hashable, CustomStringConvertible {
+    /// The input topic.
+    public var topic: String
+    /// The partition.
+    public var partition: Int32
+    /// The record's offset.
+    public var offset: Int64
+
+    /// A record's position.
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+
+    public var description: String { "\(topic)[\(partition)]@\(offset)" }
+}
+
+/// One externalId to claim, and the input record claiming it.
+public struct ClaimRequest: Sendable, Hashable {
+    /// The externalId.
+    public var externalId: String
+    /// The record claiming it, or nil when the caller does not say (the claim cannot then be checked against the
+    /// group's committed offsets after its owner stops).
+    public var position: InputPosition?
+
+    /// A claim on `externalId` for the record at `position`.
+    public init(externalId: String, position: InputPosition? = nil) {
+        self.externalId = externalId
+        self.position = position
+    }
+
+    /// One request per externalId (the first given wins), in the order given.
+    static func unique(_ requests: [ClaimRequest]) -> [ClaimRequest] {
+        var seen: Set<String> = []
+        return requests.filter { seen.insert($0.externalId).inserted }
+    }
 }
 
 /// A number's successful number-scoring record, kept for later events with that number.

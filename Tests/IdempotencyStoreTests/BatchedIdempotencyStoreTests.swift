@@ -30,9 +30,12 @@ import Testing
             try await base.save(results)
         }
         func markEmitted(externalIds: [String]) async throws { try await base.markEmitted(externalIds: externalIds) }
-        func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        func claim(_ requests: [ClaimRequest], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
             counts.withLock { $0.claims += 1 }
-            return try await base.claim(externalIds: externalIds, owner: owner, lease: lease)
+            return try await base.claim(requests, owner: owner, lease: lease)
+        }
+        func takeOver(_ request: ClaimRequest, from previous: StoredScoring, owner: String, lease: Duration) async throws -> StoredScoring? {
+            try await base.takeOver(request, from: previous, owner: owner, lease: lease)
         }
         func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String> {
             try await base.renewClaims(externalIds: externalIds, owner: owner, lease: lease)

@@ -30,20 +30,52 @@ struct ClaimAndCacheTests {
     }
 
     @Test(arguments: StoreKind.allCases)
-    func anExpiredClaimIsTakenOverWithTheResultsSoFar(kind: StoreKind) async throws {
+    func anExpiredClaimIsLeftToTheCallerAndTakenOverWithTheResultsSoFar(kind: StoreKind) async throws {
         let time = TestTime()
         try await kind.withStore(now: time.closure) { store in
-            _ = try await store.claim(externalId: "evt-1", owner: "a", lease: .seconds(5))
+            let first = InputPosition(topic: "events", partition: 0, offset: 10)
+            let second = InputPosition(topic: "events", partition: 3, offset: 77)
+            let claimed = try await store.claim(ClaimRequest(externalId: "evt-1", position: first), owner: "a", lease: .seconds(5))
+            #expect(claimed.claimPosition == first)
             try await store.savePhoneRisk(externalId: "evt-1", json: Array("{}".utf8), partial: false)
 
+            // Still live at 4.9 s: not taken over.
             time.set(time.now.addingTimeInterval(4.9))
-            #expect(try await store.claim(externalId: "evt-1", owner: "b", lease: .seconds(5)).claimOwner == "a")
+            let live = try await store.claim(ClaimRequest(externalId: "evt-1", position: second), owner: "b", lease: .seconds(5))
+            #expect(live.claimOwner == "a" && live.claimPosition == first)
+            #expect(try await store.takeOver(ClaimRequest(externalId: "evt-1", position: second), from: live, owner: "b", lease: .seconds(5)) == nil)
+
+            // Expired at 5.1 s: claim leaves it as it is, the takeover takes it.
             time.set(time.now.addingTimeInterval(0.2))
-            let taken = try await store.claim(externalId: "evt-1", owner: "b", lease: .seconds(5))
-            #expect(taken.isClaimed(by: "b"))
+            let expired = try await store.claim(ClaimRequest(externalId: "evt-1", position: second), owner: "b", lease: .seconds(5))
+            #expect(expired.claimOwner == "a" && expired.claimPosition == first)
+            let taken = try #require(
+                try await store.takeOver(ClaimRequest(externalId: "evt-1", position: second), from: expired, owner: "b", lease: .seconds(5)))
+            #expect(taken.isClaimed(by: "b") && taken.claimPosition == second)
             #expect(taken.phoneRisk == Array("{}".utf8), "the results the first owner paid for are kept")
+            // A second takeover from the same view fails: the claim is no longer what it showed.
+            #expect(try await store.takeOver(ClaimRequest(externalId: "evt-1"), from: expired, owner: "c", lease: .seconds(5)) == nil)
             // The first owner's renewal now fails: it no longer holds the claim.
             #expect(try await store.renewClaims(externalIds: ["evt-1"], owner: "a", lease: .seconds(5)).isEmpty)
+            // The owner claiming again keeps the position it holds.
+            #expect(try await store.claim(ClaimRequest(externalId: "evt-1", position: first), owner: "b", lease: .seconds(5)).claimPosition == second)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anOwnersClaimFromAnEarlierRunIsTakenOverAtOnceAndAnEmittedEntryNever(kind: StoreKind) async throws {
+        let time = TestTime()
+        try await kind.withStore(now: time.closure) { store in
+            let earlier = try await store.claim(
+                ClaimRequest(externalId: "evt-1", position: InputPosition(topic: "events", partition: 0, offset: 1)), owner: "a", lease: .seconds(30))
+            let now = InputPosition(topic: "events", partition: 1, offset: 2)
+            #expect(try await store.takeOver(ClaimRequest(externalId: "evt-1", position: now), from: earlier, owner: "a", lease: .seconds(30))?
+                .claimPosition == now)
+
+            let other = try await store.claim(externalId: "evt-2", owner: "a", lease: .seconds(5))
+            try await store.markEmitted(externalIds: ["evt-2"])
+            time.set(time.now.addingTimeInterval(10))
+            #expect(try await store.takeOver(ClaimRequest(externalId: "evt-2"), from: other, owner: "b", lease: .seconds(5)) == nil)
         }
     }
 
@@ -59,7 +91,8 @@ struct ClaimAndCacheTests {
             time.set(time.now.addingTimeInterval(4))
             // Renewed at 4 s for 5 s: still held at 8 s; evt-3 (not renewed) has expired.
             #expect(try await store.claim(externalId: "evt-1", owner: "b", lease: .seconds(5)).claimOwner == "a")
-            #expect(try await store.claim(externalId: "evt-3", owner: "c", lease: .seconds(5)).isClaimed(by: "c"))
+            let stale = try await store.claim(externalId: "evt-3", owner: "c", lease: .seconds(5))
+            #expect(try await store.takeOver(ClaimRequest(externalId: "evt-3"), from: stale, owner: "c", lease: .seconds(5))?.isClaimed(by: "c") == true)
             #expect(try await store.renewClaims(externalIds: [], owner: "a", lease: .seconds(5)).isEmpty)
         }
     }

@@ -83,7 +83,8 @@ struct PostgresIdempotencyStoreTests {
         try await raw.close()
         #expect(columns == [
             "external_id", "phone_risk", "number_scoring", "partial", "emitted", "updated_at",
-            "claim_owner", "claim_expires_at", "dead_lettered_at", "number_scoring_fetched_at",
+            "claim_owner", "claim_expires_at", "dead_lettered_at", "number_scoring_fetched_at", "claim_topic", "claim_partition",
+            "claim_offset",
         ])
     }
 

@@ -80,7 +80,7 @@ struct SQLiteIdempotencyStoreTests {
         let version = try await check.query("PRAGMA user_version").first?.columns.first?.data.integer
         let tables = try await check.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'").compactMap { $0.column("name")?.string }
         try await check.close()
-        #expect(version == 3)
+        #expect(version == 4)
         #expect(tables.sorted() == ["risk_idempotency", "risk_number_scoring_cache"])
     }
 
@@ -119,7 +119,44 @@ struct SQLiteIdempotencyStoreTests {
         let version = try await check.query("PRAGMA user_version").first?.columns.first?.data.integer
         let rows = try await check.query("SELECT count(*) FROM risk_idempotency").first?.columns.first?.data.integer
         try await check.close()
-        #expect(version == 3 && rows == 1)
+        #expect(version == 4 && rows == 1)
+    }
+
+    @Test func aVersion3FileGainsTheClaimsPositionInPlace() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("version3.sqlite")
+        // The version 3 schema, as the previous release wrote it, with one entry claimed by "a".
+        let raw = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await raw.query(
+            """
+            CREATE TABLE risk_idempotency (
+                external_id TEXT NOT NULL UNIQUE, phone_risk BLOB, number_scoring BLOB,
+                partial INTEGER NOT NULL DEFAULT 0, emitted INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL,
+                claim_owner TEXT, claim_expires_at INTEGER, dead_lettered_at INTEGER, number_scoring_fetched_at INTEGER
+            )
+            """)
+        _ = try await raw.query("CREATE INDEX risk_idempotency_updated_at ON risk_idempotency (updated_at)")
+        _ = try await raw.query("CREATE TABLE risk_number_scoring_cache (msisdn TEXT PRIMARY KEY, record BLOB NOT NULL, fetched_at INTEGER NOT NULL)")
+        _ = try await raw.query("CREATE INDEX risk_number_scoring_cache_fetched_at ON risk_number_scoring_cache (fetched_at)")
+        _ = try await raw.query(
+            "INSERT INTO risk_idempotency VALUES ('evt-1', x'7B7D', NULL, 0, 0, 1750000000000, 'a', 1750000030000, NULL, NULL)")
+        _ = try await raw.query("PRAGMA user_version = 3")
+        try await raw.close()
+
+        let store = try await SQLiteIdempotencyStore.open(path: path, now: { Date(timeIntervalSince1970: 1_750_000_040) })
+        let one = try #require(try await store.lookup(externalId: "evt-1"))
+        #expect(one.isClaimed(by: "a") && one.claimPosition == nil && one.phoneRisk == Array("{}".utf8))
+        // The expired claim (no position: it cannot be checked) is taken over with the new record's position.
+        let position = InputPosition(topic: "events", partition: 2, offset: 41)
+        let taken = try await store.takeOver(ClaimRequest(externalId: "evt-1", position: position), from: one, owner: "b", lease: .seconds(30))
+        #expect(taken?.isClaimed(by: "b") == true && taken?.claimPosition == position)
+        try await store.close()
+
+        let check = try await SQLiteConnection.open(storage: .file(path: path))
+        let version = try await check.query("PRAGMA user_version").first?.columns.first?.data.integer
+        try await check.close()
+        #expect(version == 4)
     }
 
     @Test func aFileFromANewerSchemaVersionIsRefused() async throws {

@@ -69,7 +69,8 @@ final class EmittedOnlyStore: IdempotencyStore {
     func lookup(externalIds: [String]) async throws -> [String: StoredScoring] { [:] }
     func save(_ results: [ProviderResults]) async throws {}
     func markEmitted(externalIds: [String]) async throws { marked.withLock { $0 += externalIds } }
-    func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] { [:] }
+    func claim(_ requests: [ClaimRequest], owner: String, lease: Duration) async throws -> [String: StoredScoring] { [:] }
+    func takeOver(_ request: ClaimRequest, from previous: StoredScoring, owner: String, lease: Duration) async throws -> StoredScoring? { nil }
     func renewClaims(externalIds: [String], owner: String, lease: Duration) async throws -> Set<String> { [] }
     func releaseClaims(externalIds: [String], owner: String) async throws {}
     func markDeadLettered(externalIds: [String]) async throws {}

@@ -127,15 +127,17 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         }
     }
 
-    /// The columns added to the first schema: the claim, the dead-letter time and the cache origin of the number-scoring record.
+    /// The columns added to the first schema: the claim, the dead-letter time, the cache origin of the number-scoring
+    /// record, and the claim's input position.
     static let addedColumns: [(name: String, type: String)] = [
         ("claim_owner", "text"), ("claim_expires_at", "timestamptz"), ("dead_lettered_at", "timestamptz"),
-        ("number_scoring_fetched_at", "timestamptz"),
+        ("number_scoring_fetched_at", "timestamptz"), ("claim_topic", "text"), ("claim_partition", "integer"),
+        ("claim_offset", "bigint"),
     ]
     /// The entry columns every read returns, in ``scorings(from:)``'s terms.
     static let entryColumns = """
         external_id, phone_risk, number_scoring, partial, emitted, updated_at, claim_owner, claim_expires_at, \
-        dead_lettered_at, number_scoring_fetched_at
+        dead_lettered_at, number_scoring_fetched_at, claim_topic, claim_partition, claim_offset
         """
 
     // MARK: - IdempotencyStore
@@ -227,26 +229,38 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
         )
     }
 
-    /// Takes claims in one upsert: an entry that is not emitted and whose claim is absent, expired or `owner`'s own
-    /// is claimed. Two instances claiming one id at once are serialised by its row lock, so exactly one gets it.
-    public func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
-        let ids = Array(Set(externalIds))
-        guard !ids.isEmpty else { return [:] }
+    /// Takes claims in one upsert: an entry that is not emitted and not claimed is claimed with the request's position;
+    /// `owner`'s own claims get a new expiry and keep their positions; other owners' claims are left as they are. Two
+    /// instances claiming one id at once are serialised by its row lock, so exactly one gets it.
+    public func claim(_ requests: [ClaimRequest], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        let unique = ClaimRequest.unique(requests)
+        guard !unique.isEmpty else { return [:] }
         let now = self.now()
         var binds = PostgresBindings()
-        binds.append(ids)
+        binds.append(unique.map(\.externalId))
         binds.append(owner)
         binds.append(now.adding(lease))
         binds.append(now)
-        let takeable = "(NOT r.emitted AND (r.claim_owner IS NULL OR r.claim_owner = $2 OR r.claim_expires_at <= $4))"
+        // No position: '' and -1, which no record has (arrays of optionals do not bind).
+        binds.append(unique.map { $0.position?.topic ?? "" })
+        binds.append(unique.map { $0.position?.partition ?? -1 })
+        binds.append(unique.map { $0.position?.offset ?? -1 })
+        let free = "(NOT r.emitted AND r.claim_owner IS NULL)"
         let rows = try await client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    INSERT INTO risk_idempotency AS r (external_id, claim_owner, claim_expires_at, updated_at)
-                    SELECT id, $2, $3, $4 FROM unnest($1::text[]) AS id ORDER BY id \(Self.lockOrder)
+                    INSERT INTO risk_idempotency AS r (
+                        external_id, claim_owner, claim_expires_at, updated_at, claim_topic, claim_partition, claim_offset)
+                    SELECT u.id, $2, $3, $4, NULLIF(u.topic, ''), NULLIF(u.part, -1), NULLIF(u.off, -1)
+                    FROM unnest($1::text[], $5::text[], $6::int4[], $7::int8[]) AS u (id, topic, part, off)
+                    ORDER BY u.id \(Self.lockOrder)
                     ON CONFLICT (external_id) DO UPDATE SET
-                        claim_owner = CASE WHEN \(takeable) THEN EXCLUDED.claim_owner ELSE r.claim_owner END,
-                        claim_expires_at = CASE WHEN \(takeable) THEN EXCLUDED.claim_expires_at ELSE r.claim_expires_at END
+                        claim_owner = CASE WHEN \(free) THEN EXCLUDED.claim_owner ELSE r.claim_owner END,
+                        claim_expires_at = CASE WHEN \(free) OR (NOT r.emitted AND r.claim_owner = $2)
+                            THEN EXCLUDED.claim_expires_at ELSE r.claim_expires_at END,
+                        claim_topic = CASE WHEN \(free) THEN EXCLUDED.claim_topic ELSE r.claim_topic END,
+                        claim_partition = CASE WHEN \(free) THEN EXCLUDED.claim_partition ELSE r.claim_partition END,
+                        claim_offset = CASE WHEN \(free) THEN EXCLUDED.claim_offset ELSE r.claim_offset END
                     RETURNING \(Self.entryColumns)
                     """,
                 binds: binds),
@@ -257,6 +271,27 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
             result[scoring.externalId] = scoring
         }
         return result
+    }
+
+    /// Takes the claim `previous` showed, in one conditional update.
+    public func takeOver(_ request: ClaimRequest, from previous: StoredScoring, owner: String, lease: Duration) async throws -> StoredScoring? {
+        let now = self.now()
+        let rows = try await client.query(
+            """
+            UPDATE risk_idempotency SET claim_owner = \(owner), claim_expires_at = \(now.adding(lease)),
+                claim_topic = \(request.position?.topic), claim_partition = \(request.position?.partition),
+                claim_offset = \(request.position?.offset)
+            WHERE external_id = \(request.externalId) AND NOT emitted
+                AND claim_owner IS NOT DISTINCT FROM \(previous.claimOwner)
+                AND claim_topic IS NOT DISTINCT FROM \(previous.claimPosition?.topic)
+                AND claim_partition IS NOT DISTINCT FROM \(previous.claimPosition?.partition)
+                AND claim_offset IS NOT DISTINCT FROM \(previous.claimPosition?.offset)
+                AND (claim_owner IS NULL OR claim_owner = \(owner) OR claim_expires_at <= \(now))
+            RETURNING \(unescaped: Self.entryColumns)
+            """,
+            logger: logger
+        )
+        return try await Self.scorings(from: rows).first
     }
 
     /// Extends `owner`'s claims in one statement.
@@ -397,9 +432,14 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
 
     private static func scorings(from rows: PostgresRowSequence) async throws -> [StoredScoring] {
         var result: [StoredScoring] = []
-        for try await (externalId, phoneRisk, numberScoring, partial, emitted, updatedAt, owner, expiresAt, deadLetteredAt, fetchedAt)
-            in rows.decode((String, ByteBuffer?, ByteBuffer?, Bool, Bool, Date, String?, Date?, Date?, Date?).self)
+        for try await (
+            externalId, phoneRisk, numberScoring, partial, emitted, updatedAt, owner, expiresAt, deadLetteredAt, fetchedAt, topic, partition,
+            offset
+        )
+            in rows.decode((String, ByteBuffer?, ByteBuffer?, Bool, Bool, Date, String?, Date?, Date?, Date?, String?, Int32?, Int64?).self)
         {
+            var position: InputPosition?
+            if let topic, let partition, let offset { position = InputPosition(topic: topic, partition: partition, offset: offset) }
             result.append(
                 StoredScoring(
                     externalId: externalId,
@@ -410,6 +450,7 @@ public final class PostgresIdempotencyStore: IdempotencyStore {
                     updatedAt: updatedAt,
                     claimOwner: owner,
                     claimExpiresAt: expiresAt,
+                    claimPosition: position,
                     deadLetteredAt: deadLetteredAt,
                     numberScoringFetchedAt: fetchedAt
                 )

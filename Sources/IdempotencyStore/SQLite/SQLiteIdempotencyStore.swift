@@ -13,7 +13,7 @@ import SQLiteNIO
 /// `json_each`, so a batch of any size is still a single statement; `save` writes a thousand rows per statement.
 public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// The schema version this code writes, kept in `PRAGMA user_version`.
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
     /// How long a statement waits for a lock held by another connection before failing, in milliseconds.
     public static let busyTimeoutMilliseconds = 5_000
     /// The default for the most rows one purge statement deletes, so that a purge never holds the write lock for long.
@@ -75,7 +75,8 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// The entries table (version 3). Since version 2 it is a rowid table, so that rows are stored in write order and
     /// the recent ones (those read and written again within seconds) share a few cached pages, with a small separate
     /// index on `external_id`; version 1 kept whole rows in `external_id` order (`WITHOUT ROWID`), so every write
-    /// touched a random page. Version 3 added the claim, the dead-letter time and the cache origin of the number-scoring record.
+    /// touched a random page. Version 3 added the claim, the dead-letter time and the cache origin of the number-scoring
+    /// record; version 4 the input position of the claim.
     private static let createTable = """
         CREATE TABLE risk_idempotency (
             external_id TEXT NOT NULL UNIQUE,
@@ -87,7 +88,10 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             claim_owner TEXT,
             claim_expires_at INTEGER,
             dead_lettered_at INTEGER,
-            number_scoring_fetched_at INTEGER
+            number_scoring_fetched_at INTEGER,
+            claim_topic TEXT,
+            claim_partition INTEGER,
+            claim_offset INTEGER
         )
         """
     private static let createRetentionIndex = "CREATE INDEX risk_idempotency_updated_at ON risk_idempotency (updated_at)"
@@ -95,6 +99,8 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     private static let addedInVersion3 = [
         "claim_owner TEXT", "claim_expires_at INTEGER", "dead_lettered_at INTEGER", "number_scoring_fetched_at INTEGER",
     ]
+    /// Version 4's columns, added in place to a version 3 table.
+    private static let addedInVersion4 = ["claim_topic TEXT", "claim_partition INTEGER", "claim_offset INTEGER"]
     /// The number-scoring cache (version 3): one record per number, with when the provider sent it.
     private static let createCache = [
         "CREATE TABLE risk_number_scoring_cache (msisdn TEXT PRIMARY KEY, record BLOB NOT NULL, fetched_at INTEGER NOT NULL)",
@@ -103,7 +109,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// The entry columns every read returns, in ``scoring(from:)``'s terms.
     private static let entryColumns = """
         external_id, phone_risk, number_scoring, partial, emitted, updated_at, claim_owner, claim_expires_at, \
-        dead_lettered_at, number_scoring_fetched_at
+        dead_lettered_at, number_scoring_fetched_at, claim_topic, claim_partition, claim_offset
         """
 
     private static func migrate(_ connection: SQLiteConnection) async throws {
@@ -134,12 +140,14 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
                 _ = try await connection.query(createRetentionIndex)
                 for statement in createCache { _ = try await connection.query(statement) }
                 _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
-            case 2:
-                // Version 2 to 3 in place: new nullable columns (no row is rewritten) and the cache table.
-                for column in addedInVersion3 {
+            case 2, 3:
+                // Version 2 or 3 to 4 in place: new nullable columns (no row is rewritten), and from 2 the cache table.
+                for column in (version == 2 ? addedInVersion3 : []) + addedInVersion4 {
                     _ = try await connection.query("ALTER TABLE risk_idempotency ADD COLUMN \(column)")
                 }
-                for statement in createCache { _ = try await connection.query(statement) }
+                if version == 2 {
+                    for statement in createCache { _ = try await connection.query(statement) }
+                }
                 _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
             case schemaVersion:
                 break
@@ -235,23 +243,30 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         )
     }
 
-    /// Takes claims in one upsert: an entry that is not emitted and whose claim is absent, expired or `owner`'s own is claimed.
-    public func claim(externalIds: [String], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
-        let ids = Array(Set(externalIds))
-        guard !ids.isEmpty else { return [:] }
+    /// Takes claims in one upsert: an entry that is not emitted and not claimed is claimed with the request's position;
+    /// `owner`'s own claims get a new expiry and keep their positions; other owners' claims are left as they are.
+    public func claim(_ requests: [ClaimRequest], owner: String, lease: Duration) async throws -> [String: StoredScoring] {
+        let unique = ClaimRequest.unique(requests)
+        guard !unique.isEmpty else { return [:] }
         let now = self.now()
         let rows = try await connection.query(
             """
-            INSERT INTO risk_idempotency (external_id, claim_owner, claim_expires_at, updated_at)
-            SELECT value, ?2, ?3, ?4 FROM json_each(?1) WHERE true
+            INSERT INTO risk_idempotency (external_id, claim_owner, claim_expires_at, updated_at, claim_topic, claim_partition, claim_offset)
+            SELECT json_extract(value, '$.id'), ?2, ?3, ?4, json_extract(value, '$.topic'), json_extract(value, '$.partition'),
+                json_extract(value, '$.offset')
+            FROM json_each(?1) WHERE true
             ON CONFLICT (external_id) DO UPDATE SET
-                claim_owner = CASE WHEN emitted = 0 AND (claim_owner IS NULL OR claim_owner = ?2 OR claim_expires_at <= ?4)
-                    THEN ?2 ELSE claim_owner END,
-                claim_expires_at = CASE WHEN emitted = 0 AND (claim_owner IS NULL OR claim_owner = ?2 OR claim_expires_at <= ?4)
-                    THEN ?3 ELSE claim_expires_at END
+                claim_owner = CASE WHEN emitted = 0 AND claim_owner IS NULL THEN ?2 ELSE claim_owner END,
+                claim_expires_at = CASE WHEN emitted = 0 AND (claim_owner IS NULL OR claim_owner = ?2) THEN ?3 ELSE claim_expires_at END,
+                claim_topic = CASE WHEN emitted = 0 AND claim_owner IS NULL THEN excluded.claim_topic ELSE claim_topic END,
+                claim_partition = CASE WHEN emitted = 0 AND claim_owner IS NULL THEN excluded.claim_partition ELSE claim_partition END,
+                claim_offset = CASE WHEN emitted = 0 AND claim_owner IS NULL THEN excluded.claim_offset ELSE claim_offset END
             RETURNING \(Self.entryColumns)
             """,
-            [.text(try Self.jsonArray(ids)), .text(owner), .integer(Self.milliseconds(now.adding(lease))), .integer(Self.milliseconds(now))]
+            [
+                .text(String(decoding: try JSONEncoder().encode(unique.map(ClaimRow.init)), as: UTF8.self)), .text(owner),
+                .integer(Self.milliseconds(now.adding(lease))), .integer(Self.milliseconds(now)),
+            ]
         )
         var result: [String: StoredScoring] = [:]
         for row in rows {
@@ -259,6 +274,43 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             result[scoring.externalId] = scoring
         }
         return result
+    }
+
+    /// One claim request as the claim statement reads it from JSON.
+    private struct ClaimRow: Encodable {
+        var id: String
+        var topic: String?
+        var partition: Int32?
+        var offset: Int64?
+
+        init(_ request: ClaimRequest) {
+            id = request.externalId
+            topic = request.position?.topic
+            partition = request.position?.partition
+            offset = request.position?.offset
+        }
+    }
+
+    /// Takes the claim `previous` showed, in one conditional update.
+    public func takeOver(_ request: ClaimRequest, from previous: StoredScoring, owner: String, lease: Duration) async throws -> StoredScoring? {
+        let now = self.now()
+        func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+        func integer(_ value: (some BinaryInteger)?) -> SQLiteData { value.map { .integer(Int($0)) } ?? .null }
+        let rows = try await connection.query(
+            """
+            UPDATE risk_idempotency SET claim_owner = ?2, claim_expires_at = ?3, claim_topic = ?4, claim_partition = ?5, claim_offset = ?6
+            WHERE external_id = ?1 AND emitted = 0 AND claim_owner IS ?7 AND claim_topic IS ?8 AND claim_partition IS ?9
+                AND claim_offset IS ?10 AND (claim_owner IS NULL OR claim_owner = ?2 OR claim_expires_at <= ?11)
+            RETURNING \(Self.entryColumns)
+            """,
+            [
+                .text(request.externalId), .text(owner), .integer(Self.milliseconds(now.adding(lease))),
+                text(request.position?.topic), integer(request.position?.partition), integer(request.position?.offset),
+                text(previous.claimOwner), text(previous.claimPosition?.topic), integer(previous.claimPosition?.partition),
+                integer(previous.claimPosition?.offset), .integer(Self.milliseconds(now)),
+            ]
+        )
+        return try rows.first.map(Self.scoring(from:))
     }
 
     /// Extends `owner`'s claims in one statement.
@@ -384,9 +436,17 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             updatedAt: date(updatedAt),
             claimOwner: row.column("claim_owner")?.string,
             claimExpiresAt: row.column("claim_expires_at")?.integer.map(date),
+            claimPosition: position(from: row),
             deadLetteredAt: row.column("dead_lettered_at")?.integer.map(date),
             numberScoringFetchedAt: row.column("number_scoring_fetched_at")?.integer.map(date)
         )
+    }
+
+    private static func position(from row: SQLiteRow) -> InputPosition? {
+        guard let topic = row.column("claim_topic")?.string, let partition = row.column("claim_partition")?.integer,
+            let offset = row.column("claim_offset")?.integer
+        else { return nil }
+        return InputPosition(topic: topic, partition: Int32(truncatingIfNeeded: partition), offset: Int64(offset))
     }
 
     private static func date(_ milliseconds: Int) -> Date {

@@ -1,3 +1,4 @@
+import IdempotencyStore
 import Kafka
 
 /// One record's hold on the claim of its externalId: the claim ends when every record holding it is finished.
@@ -8,6 +9,11 @@ struct ClaimHolding: Sendable, Hashable {
     var work: UInt64
     /// The record's partition (a revocation abandons its holdings).
     var partition: TopicPartition
+    /// The record's offset.
+    var offset: Int64 = 0
+
+    /// Where the record lies, as the store keeps it with the claim.
+    var position: InputPosition { InputPosition(topic: partition.topic, partition: partition.partition, offset: offset) }
 }
 
 /// The claims this instance holds, as a value: which records hold each externalId, and what their committed outputs

@@ -2,6 +2,7 @@ import IdempotencyStore
 import Kafka
 import Logging
 import RiskPolicy
+import Foundation
 import Synchronization
 
 /// This instance's claims on externalIds in the shared store, so that one instance at a time pays for an externalId
@@ -9,7 +10,10 @@ import Synchronization
 ///
 /// A record takes the claim before any paid call (``take(_:)``); one finding another instance's live claim waits,
 /// looking again by ``RetryTable/claimWaits``, until the claim ends (committed: the record produces nothing) or
-/// expires (it is taken over). Held claims are renewed every third of the lease (``renewUntilCancelled()``); they
+/// expires. An expired claim, or one this owner left in an earlier run, is first checked against the group's committed
+/// offsets: the claim names the input record it was taken for, and once the group has committed past that record its
+/// output is committed, even though its owner stopped before marking the entry; the entry is marked then and the record
+/// produces nothing. Otherwise the claim is taken over. Held claims are renewed every third of the lease (``renewUntilCancelled()``); they
 /// end when their records' outputs are committed (``committed(_:)``), or are released when their work is
 /// abandoned (``discarded(_:)``, ``abandon(_:)``, ``abandonAll()``). The ``ClaimLedger`` value holds the bookkeeping.
 final class ExternalIdClaims: Sendable {
@@ -32,13 +36,20 @@ final class ExternalIdClaims: Sendable {
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
+    private let committedOffset: @Sendable (TopicPartition) async throws -> Int64?
+    private let now: @Sendable () -> Date
     private let ledger = Mutex(ClaimLedger())
 
-    /// Claims in `store` for `owner`, each lasting `lease` unless renewed, looking again at a held one by `waits`.
+    /// Claims in `store` for `owner`, each lasting `lease` unless renewed, looking again at a held one by `waits`;
+    /// `committedOffset` gives the group's committed offset of a partition (nil when none), `now` the time claims expire by.
     init(
         store: any IdempotencyStore, owner: String, lease: Duration, waits: RetrySchedule, metrics: WorkerMetrics, logger: Logger,
+        committedOffset: @escaping @Sendable (TopicPartition) async throws -> Int64?,
+        now: @escaping @Sendable () -> Date = { Date() },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
+        self.committedOffset = committedOffset
+        self.now = now
         self.store = store
         self.owner = owner
         self.lease = lease
@@ -49,39 +60,64 @@ final class ExternalIdClaims: Sendable {
     }
 
     /// Takes the claim for `holding`'s record, waiting while another instance holds a live one; throws when the store
-    /// fails (nothing taken) or the task is cancelled.
+    /// or the group's offsets cannot be read (nothing taken) or the task is cancelled.
     func take(_ holding: ClaimHolding) async throws -> Taken {
+        let request = ClaimRequest(externalId: holding.externalId, position: holding.position)
         var backoff = waits.start()
         var waitedFor: StoredScoring?
         while true {
-            let entry = try await store.claim(externalId: holding.externalId, owner: owner, lease: lease)
+            let entry = try await store.claim(request, owner: owner, lease: lease)
             if entry.emitted { return .emitted }
-            if entry.isClaimed(by: owner) {
-                if let before = waitedFor {
-                    if entry.deadLetteredAt != nil, entry.deadLetteredAt != before.deadLetteredAt {
-                        // The holder finished with a committed dead letter: that was this externalId's one output.
-                        if !ledger.withLock({ $0.isHeld(holding.externalId) }) {
-                            try? await store.releaseClaims(externalIds: [holding.externalId], owner: owner)
-                        }
-                        return .deadLetteredElsewhere
+            if entry.isClaimed(by: owner), entry.claimPosition == holding.position || ledger.withLock({ $0.isHeld(holding.externalId) }) {
+                if let before = waitedFor, entry.deadLetteredAt != nil, entry.deadLetteredAt != before.deadLetteredAt {
+                    // The holder finished with a committed dead letter: that was this externalId's one output.
+                    if !ledger.withLock({ $0.isHeld(holding.externalId) }) {
+                        try? await store.releaseClaims(externalIds: [holding.externalId], owner: owner)
                     }
-                    if before.claimOwner != nil {
-                        metrics.claimTakeovers.increment()
-                        logger.warning(
-                            "took over an expired claim", metadata: ["externalId": "\(holding.externalId)", "from": "\(before.claimOwner ?? "")"])
-                    }
+                    return .deadLetteredElsewhere
                 }
                 ledger.withLock { $0.hold(holding) }
                 return .granted(entry)
             }
+            // A claim this owner left in an earlier run, or another owner's that has expired.
+            if entry.isClaimed(by: owner) || (entry.claimExpiresAt.map { $0 <= now() } ?? true) {
+                if let settled = try await settledElsewhere(entry) { return settled }
+                if let taken = try await store.takeOver(request, from: entry, owner: owner, lease: lease) {
+                    if let from = entry.claimOwner, from != owner {
+                        metrics.claimTakeovers.increment()
+                        logger.warning("took over an expired claim", metadata: ["externalId": "\(holding.externalId)", "from": "\(from)"])
+                    }
+                    ledger.withLock { $0.hold(holding) }
+                    return .granted(taken)
+                }
+                continue  // another instance came first, or the claim was renewed or ended: look again
+            }
             if waitedFor == nil {
                 metrics.claimWaits.increment()
                 waitedFor = entry
-            } else {
-                waitedFor?.claimOwner = entry.claimOwner
             }
             try await sleep(backoff.nextDelay() ?? waits.cap)
         }
+    }
+
+    /// What came of the record a stale claim was taken for, if its output is committed: the group's committed offset of
+    /// its partition is past it. The entry is then marked as its owner would have: emitted when both answers are stored
+    /// (a scored event), else dead-lettered (only a dead letter leaves an answer missing).
+    private func settledElsewhere(_ entry: StoredScoring) async throws -> Taken? {
+        guard let position = entry.claimPosition,
+            let committed = try await committedOffset(TopicPartition(topic: position.topic, partition: position.partition)),
+            committed > position.offset
+        else { return nil }
+        metrics.claimsSettled.increment()
+        logger.info(
+            "a stale claim's record is committed; its entry is marked for it",
+            metadata: ["externalId": "\(entry.externalId)", "claimedFor": "\(position)", "committed": "\(committed)"])
+        if entry.isComplete {
+            try await store.markEmitted(externalIds: [entry.externalId])
+            return .emitted
+        }
+        try await store.markDeadLettered(externalIds: [entry.externalId])
+        return .deadLetteredElsewhere
     }
 
     /// The outputs of a committed cycle: claims whose records are all finished end (a scored event's claim was ended

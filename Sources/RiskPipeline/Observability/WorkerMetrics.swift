@@ -14,6 +14,9 @@ public struct WorkerMetrics: Sendable {
     public let claimWaits = Counter(label: "risk_claim_waits_total")
     /// Claims taken over after another instance's lease expired (the only way a second paid call can happen).
     public let claimTakeovers = Counter(label: "risk_claim_takeovers_total")
+    /// Stale claims whose record the group had committed past (its owner stopped before marking the entry): the entry
+    /// was marked for it and nothing was produced or paid.
+    public let claimsSettled = Counter(label: "risk_claims_settled_total")
     /// Claims this instance held that the store no longer showed as its own at a renewal (another took them over).
     public let claimsLost = Counter(label: "risk_claims_lost_total")
     private let cacheHits = Counter(label: "risk_number_scoring_cache_total", dimensions: [("result", "hit")])

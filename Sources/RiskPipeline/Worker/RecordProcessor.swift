@@ -62,7 +62,8 @@ struct RecordProcessor: Sendable {
     }
 
     private func scoreHoldingLock(_ event: LifecycleEvent, work: Work) async throws -> WorkOutput {
-        let holding = ClaimHolding(externalId: event.externalId, work: work.id, partition: work.record.topicPartition)
+        let holding = ClaimHolding(
+            externalId: event.externalId, work: work.id, partition: work.record.topicPartition, offset: work.record.offset)
         var storeBackoff = storeRetry.start()
         // The claim first: no paid call without it, also while the store cannot be reached.
         var claimed: StoredScoring?

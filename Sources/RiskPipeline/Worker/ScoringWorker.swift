@@ -167,7 +167,11 @@ public struct ScoringWorker: Service {
     private func runPipeline(consumer: KafkaConsumer, producer: KafkaProducer) async throws {
         let claims = ExternalIdClaims(
             store: store, owner: Self.claimOwner(settings), lease: settings.claimLease, waits: retries.claimWaits, metrics: metrics,
-            logger: logger)
+            logger: logger,
+            committedOffset: { partition in
+                let offset = try await consumer.committed([partition]).first?.offset ?? KafkaOffset.invalid
+                return offset >= 0 ? offset : nil
+            })
         do {
             try await runPipeline(consumer: consumer, producer: producer, claims: claims)
         } catch {
