@@ -15,6 +15,12 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
     private let writes: StatementBatcher<ProviderResults, Void>
     private let claims: StatementBatcher<OwnedClaim, StoredScoring?>
 
+    /// An owner and a lease: one claim statement per pair in a batch.
+    private struct OwnerLease: Hashable {
+        var owner: String
+        var lease: Duration
+    }
+
     /// One claim request with its owner and lease (a batch claims for each owner and lease in one statement).
     private struct OwnedClaim: Sendable {
         var request: ClaimRequest
@@ -35,7 +41,7 @@ public final class BatchedIdempotencyStore: IdempotencyStore {
         }
         claims = StatementBatcher(maxBatch: maxBatch) { requests in
             var found: [String: StoredScoring] = [:]
-            let groups = Dictionary(grouping: requests) { "\($0.owner)\u{0}\($0.lease)" }
+            let groups = Dictionary(grouping: requests) { OwnerLease(owner: $0.owner, lease: $0.lease) }
             for group in groups.values {
                 guard let first = group.first else { continue }
                 let entries = try await base.claim(group.map(\.request), owner: first.owner, lease: first.lease)

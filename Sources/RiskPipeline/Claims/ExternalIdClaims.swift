@@ -1,8 +1,8 @@
+import Foundation
 import IdempotencyStore
 import Kafka
 import Logging
 import RiskPolicy
-import Foundation
 import Synchronization
 
 /// This instance's claims on externalIds in the shared store, so that one instance at a time pays for an externalId
@@ -12,10 +12,11 @@ import Synchronization
 /// looking again by ``RetryTable/claimWaits``, until the claim ends (committed: the record produces nothing) or
 /// expires. An expired claim, or one this owner left in an earlier run, is first checked against the group's committed
 /// offsets: the claim names the input record it was taken for, and once the group has committed past that record its
-/// output is committed, even though its owner stopped before marking the entry; the entry is marked then and the record
-/// produces nothing. Otherwise the claim is taken over. Held claims are renewed every third of the lease (``renewUntilCancelled()``); they
-/// end when their records' outputs are committed (``committed(_:)``), or are released when their work is
-/// abandoned (``discarded(_:)``, ``abandon(_:)``, ``abandonAll()``). The ``ClaimLedger`` value holds the bookkeeping.
+/// output is committed, even though its owner stopped before marking the entry; the entry is marked then and the
+/// record produces nothing. Otherwise the claim is taken over. Held claims are renewed every third of the lease
+/// (``renewUntilCancelled()``); they end when their records' outputs are committed (``committed(_:)``), or are
+/// released when their work is abandoned (``discarded(_:)``, ``abandon(_:)``, ``abandonAll()``). The ``ClaimLedger``
+/// value holds the bookkeeping.
 final class ExternalIdClaims: Sendable {
     /// What taking a claim came to.
     enum Taken: Sendable {

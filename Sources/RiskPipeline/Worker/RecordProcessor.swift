@@ -76,7 +76,8 @@ struct RecordProcessor: Sendable {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                logger.error("idempotency store failed while claiming; retrying the event", metadata: ["error": "\(error)"])
+                logger.error(
+                    "could not take the claim (idempotency store or the group's offsets); retrying the event", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: storeBackoff.nextDelay() ?? storeRetry.cap)
             }
         }
