@@ -80,6 +80,19 @@ struct ClaimAndCacheTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func idsAndTopicsWithQuotesBackslashesAndControlCharactersAreClaimedAndMarked(kind: StoreKind) async throws {
+        let awkward = ["plain", "quote\"d", "back\\slash", "tab\tnew\nline\u{1}", "ünïcødé 📞", ""]
+        try await kind.withStore(now: TestTime().closure) { store in
+            let position = InputPosition(topic: "ev\"ents", partition: 1, offset: 9_000_000_000)
+            let claimed = try await store.claim(awkward.map { ClaimRequest(externalId: $0, position: position) }, owner: "o", lease: .seconds(30))
+            #expect(Set(claimed.keys) == Set(awkward))
+            #expect(claimed.values.allSatisfy { $0.claimPosition == position && $0.isClaimed(by: "o") })
+            try await store.markEmitted(externalIds: awkward)
+            #expect(try await store.lookup(externalIds: awkward).values.filter(\.emitted).count == awkward.count)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func renewalExtendsOnlyTheOwnersLiveClaims(kind: StoreKind) async throws {
         let time = TestTime()
         try await kind.withStore(now: time.closure) { store in

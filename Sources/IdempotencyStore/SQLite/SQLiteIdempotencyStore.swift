@@ -181,7 +181,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             """
             SELECT \(Self.entryColumns) FROM risk_idempotency WHERE external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(JSONText.array(externalIds))]
+            [.text(try Self.jsonArray(externalIds))]
         )
         var result: [String: StoredScoring] = [:]
         for row in rows {
@@ -239,7 +239,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET emitted = 1, claim_owner = NULL, claim_expires_at = NULL
             WHERE external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(JSONText.array(externalIds))]
+            [.text(try Self.jsonArray(externalIds))]
         )
     }
 
@@ -252,8 +252,8 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         let rows = try await connection.query(
             """
             INSERT INTO risk_idempotency (external_id, claim_owner, claim_expires_at, updated_at, claim_topic, claim_partition, claim_offset)
-            SELECT json_extract(value, '$[0]'), ?2, ?3, ?4, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-                json_extract(value, '$[3]')
+            SELECT json_extract(value, '$.id'), ?2, ?3, ?4, json_extract(value, '$.topic'), json_extract(value, '$.partition'),
+                json_extract(value, '$.offset')
             FROM json_each(?1) WHERE true
             ON CONFLICT (external_id) DO UPDATE SET
                 claim_owner = CASE WHEN emitted = 0 AND claim_owner IS NULL THEN ?2 ELSE claim_owner END,
@@ -264,7 +264,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             RETURNING \(Self.entryColumns)
             """,
             [
-                .text(JSONText.claimRows(unique)), .text(owner),
+                .text(String(decoding: try JSONEncoder().encode(unique.map(ClaimRow.init)), as: UTF8.self)), .text(owner),
                 .integer(Self.milliseconds(now.adding(lease))), .integer(Self.milliseconds(now)),
             ]
         )
@@ -274,6 +274,21 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             result[scoring.externalId] = scoring
         }
         return result
+    }
+
+    /// One claim request as the claim statement reads it from JSON.
+    private struct ClaimRow: Encodable {
+        var id: String
+        var topic: String?
+        var partition: Int32?
+        var offset: Int64?
+
+        init(_ request: ClaimRequest) {
+            id = request.externalId
+            topic = request.position?.topic
+            partition = request.position?.partition
+            offset = request.position?.offset
+        }
     }
 
     /// Takes the claim `previous` showed, in one conditional update.
@@ -306,7 +321,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET claim_expires_at = ?3
             WHERE claim_owner = ?2 AND external_id IN (SELECT value FROM json_each(?1)) RETURNING external_id
             """,
-            [.text(JSONText.array(externalIds)), .text(owner), .integer(Self.milliseconds(now().adding(lease)))]
+            [.text(try Self.jsonArray(externalIds)), .text(owner), .integer(Self.milliseconds(now().adding(lease)))]
         )
         return Set(rows.compactMap { $0.column("external_id")?.string })
     }
@@ -319,7 +334,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET claim_owner = NULL, claim_expires_at = NULL
             WHERE claim_owner = ?2 AND external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(JSONText.array(externalIds)), .text(owner)]
+            [.text(try Self.jsonArray(externalIds)), .text(owner)]
         )
     }
 
@@ -331,7 +346,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET dead_lettered_at = ?2, claim_owner = NULL, claim_expires_at = NULL
             WHERE external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(JSONText.array(externalIds)), .integer(Self.milliseconds(now()))]
+            [.text(try Self.jsonArray(externalIds)), .integer(Self.milliseconds(now()))]
         )
     }
 
@@ -343,7 +358,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             SELECT msisdn, record, fetched_at FROM risk_number_scoring_cache
             WHERE msisdn IN (SELECT value FROM json_each(?1)) AND fetched_at > ?2
             """,
-            [.text(JSONText.array(msisdns)), .integer(Self.milliseconds(fetchedAfter))]
+            [.text(try Self.jsonArray(msisdns)), .integer(Self.milliseconds(fetchedAfter))]
         )
         var result: [String: CachedNumberScoring] = [:]
         for row in rows {
@@ -442,5 +457,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         Int((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 
-
+    private static func jsonArray(_ ids: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+    }
 }
