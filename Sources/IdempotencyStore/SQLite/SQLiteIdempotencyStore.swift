@@ -72,7 +72,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         _ = try await connection.query("PRAGMA cache_size = -\(cacheKibibytes)")
     }
 
-    /// The entries table (version 3). Since version 2 it is a rowid table, so that rows are stored in write order and
+    /// The entries table (version 4). Since version 2 it is a rowid table, so that rows are stored in write order and
     /// the recent ones (those read and written again within seconds) share a few cached pages, with a small separate
     /// index on `external_id`; version 1 kept whole rows in `external_id` order (`WITHOUT ROWID`), so every write
     /// touched a random page. Version 3 added the claim, the dead-letter time and the cache origin of the number-scoring
