@@ -172,18 +172,33 @@ struct SQLiteIdempotencyStoreTests {
         }
     }
 
-    @Test func twoStoresOnOneFileShareTheEntries() async throws {
-        // Two connections (as after a restart that overlaps the old process' exit) see each other's commits.
+    @Test func storesOpenedAtOnceOnANewFileAllOpenAndShareTheEntries() async throws {
+        // Instances started together, or a restart overlapping the old process' exit: two connections open a new
+        // file at the same moment (SQLite refuses a concurrent journal mode change at once, without waiting), both
+        // open, and each sees the other's commits. Two, not more: the connections of one process share SQLiteNIO's
+        // thread pool (a thread per core), and a connection waiting for the lock holds its thread meanwhile.
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = directory.file("shared.sqlite")
-        async let openA = SQLiteIdempotencyStore.open(path: path)
-        async let openB = SQLiteIdempotencyStore.open(path: path)
-        let (a, b) = try await (openA, openB)
-        try await a.savePhoneRisk(externalId: "evt-1", json: Array("{}".utf8), partial: false)
-        #expect(try await b.lookup(externalId: "evt-1")?.phoneRisk == Array("{}".utf8))
-        try await a.close()
-        try await b.close()
+        for round in 0..<50 {
+            let path = directory.file("shared-\(round).sqlite")
+            let opened = await withTaskGroup(of: Result<SQLiteIdempotencyStore, any Error>.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        do { return .success(try await SQLiteIdempotencyStore.open(path: path)) } catch { return .failure(error) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let stores = opened.compactMap { try? $0.get() }
+            for case .failure(let error) in opened { Issue.record(error, "round \(round): an open failed") }
+            if let first = stores.first {
+                try await first.savePhoneRisk(externalId: "evt-\(round)", json: Array("{}".utf8), partial: false)
+                for store in stores.dropFirst() {
+                    #expect(try await store.lookup(externalId: "evt-\(round)")?.phoneRisk == Array("{}".utf8))
+                }
+            }
+            for store in stores { try await store.close() }
+        }
     }
 
     @Test func openingInAMissingDirectoryFails() async throws {
