@@ -1,5 +1,6 @@
 import FixtureTestSupport
 import Foundation
+import NIOPosix
 import SQLiteNIO
 import Testing
 @testable import IdempotencyStore
@@ -175,21 +176,31 @@ struct SQLiteIdempotencyStoreTests {
     @Test func storesOpenedAtOnceOnANewFileAllOpenAndShareTheEntries() async throws {
         // Instances started together, or a restart overlapping the old process' exit: two connections open a new
         // file at the same moment (SQLite refuses a concurrent journal mode change at once, without waiting), both
-        // open, and each sees the other's commits. Two, not more: the connections of one process share SQLiteNIO's
-        // thread pool (a thread per core), and a connection waiting for the lock holds its thread meanwhile.
+        // open, and each sees the other's commits. Each store has a thread of its own, as in two processes: on a
+        // shared pool, a connection waiting for the lock holds a thread the holder of the lock (or another test) may
+        // need.
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         for round in 0..<50 {
             let path = directory.file("shared-\(round).sqlite")
-            let opened = await withTaskGroup(of: Result<SQLiteIdempotencyStore, any Error>.self) { group in
+            let opened = await withTaskGroup(of: Result<(SQLiteIdempotencyStore, NIOThreadPool), any Error>.self) { group in
                 for _ in 0..<2 {
                     group.addTask {
-                        do { return .success(try await SQLiteIdempotencyStore.open(path: path)) } catch { return .failure(error) }
+                        let threadPool = NIOThreadPool(numberOfThreads: 1)
+                        threadPool.start()
+                        do {
+                            let store = try await SQLiteIdempotencyStore.open(path: path, threadPool: threadPool)
+                            return .success((store, threadPool))
+                        } catch {
+                            try? await threadPool.shutdownGracefully()
+                            return .failure(error)
+                        }
                     }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }
-            let stores = opened.compactMap { try? $0.get() }
+            let pairs = opened.compactMap { try? $0.get() }
+            let stores = pairs.map(\.0)
             for case .failure(let error) in opened { Issue.record(error, "round \(round): an open failed") }
             if let first = stores.first {
                 try await first.savePhoneRisk(externalId: "evt-\(round)", json: Array("{}".utf8), partial: false)
@@ -197,7 +208,10 @@ struct SQLiteIdempotencyStoreTests {
                     #expect(try await store.lookup(externalId: "evt-\(round)")?.phoneRisk == Array("{}".utf8))
                 }
             }
-            for store in stores { try await store.close() }
+            for (store, threadPool) in pairs {
+                try await store.close()
+                try await threadPool.shutdownGracefully()
+            }
         }
     }
 

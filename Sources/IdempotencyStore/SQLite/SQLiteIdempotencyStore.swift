@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import SQLiteNIO
 
 /// The embedded idempotency store: one SQLite file in WAL mode, for the worker instances of one machine.
@@ -35,15 +36,17 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         self.purgeChunk = max(1, purgeChunk)
     }
 
-    /// Opens (creating if absent) the store at `path`; `now` gives the time written with each entry and
-    /// `purgeChunk` the most rows one purge statement deletes.
+    /// Opens (creating if absent) the store at `path`, its SQLite calls run on `threadPool`; `now` gives the time
+    /// written with each entry and `purgeChunk` the most rows one purge statement deletes.
     public static func open(
         path: String,
+        threadPool: NIOThreadPool = .singleton,
         logger: Logger = Logger(label: "risk-worker.idempotency.sqlite"),
         now: @escaping @Sendable () -> Date = { Date() },
         purgeChunk: Int = defaultPurgeChunk
     ) async throws -> SQLiteIdempotencyStore {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: path), threadPool: threadPool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         do {
             try await configure(connection)
             try await migrate(connection)
