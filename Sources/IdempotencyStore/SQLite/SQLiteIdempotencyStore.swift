@@ -20,8 +20,10 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// The default for the most rows one purge statement deletes, so that a purge never holds the write lock for long.
     public static let defaultPurgeChunk = 2_000
     /// The page cache of the connection, in KiB (SQLite's default is 2,000): recent entries are read again within
-    /// seconds (the emitted mark, duplicates), and a cache miss is a read system call.
-    public static let cacheKibibytes = 32_768
+    /// seconds (the claim, the answers, the emitted mark) and lie together in write order, so a few MiB hold them; a
+    /// miss is a read from the operating system's cache. 32 MiB cost 25-40 MB of resident memory against 4 MiB for
+    /// no CPU saved (BENCHMARKS.md, "The SQLite page cache").
+    public static let cacheKibibytes = 4_096
 
     private let connection: SQLiteConnection
     private let now: @Sendable () -> Date
