@@ -200,7 +200,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             """
             SELECT \(Self.entryColumns) FROM risk_idempotency WHERE external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(try Self.jsonArray(externalIds))]
+            [.text(try Self.jsonText(externalIds))]
         )
         var result: [String: StoredScoring] = [:]
         for row in rows {
@@ -258,7 +258,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET emitted = 1, claim_owner = NULL, claim_expires_at = NULL
             WHERE external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(try Self.jsonArray(externalIds))]
+            [.text(try Self.jsonText(externalIds))]
         )
     }
 
@@ -283,7 +283,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             RETURNING \(Self.entryColumns)
             """,
             [
-                .text(String(decoding: try JSONEncoder().encode(unique.map(ClaimRow.init)), as: UTF8.self)), .text(owner),
+                .text(try Self.jsonText(unique.map(ClaimRow.init))), .text(owner),
                 .integer(Self.milliseconds(now.adding(lease))), .integer(Self.milliseconds(now)),
             ]
         )
@@ -340,7 +340,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET claim_expires_at = ?3
             WHERE claim_owner = ?2 AND external_id IN (SELECT value FROM json_each(?1)) RETURNING external_id
             """,
-            [.text(try Self.jsonArray(externalIds)), .text(owner), .integer(Self.milliseconds(now().adding(lease)))]
+            [.text(try Self.jsonText(externalIds)), .text(owner), .integer(Self.milliseconds(now().adding(lease)))]
         )
         return Set(rows.compactMap { $0.column("external_id")?.string })
     }
@@ -353,7 +353,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET claim_owner = NULL, claim_expires_at = NULL
             WHERE claim_owner = ?2 AND external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(try Self.jsonArray(externalIds)), .text(owner)]
+            [.text(try Self.jsonText(externalIds)), .text(owner)]
         )
     }
 
@@ -365,7 +365,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             UPDATE risk_idempotency SET dead_lettered_at = ?2, claim_owner = NULL, claim_expires_at = NULL
             WHERE external_id IN (SELECT value FROM json_each(?1))
             """,
-            [.text(try Self.jsonArray(externalIds)), .integer(Self.milliseconds(now()))]
+            [.text(try Self.jsonText(externalIds)), .integer(Self.milliseconds(now()))]
         )
     }
 
@@ -377,7 +377,7 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
             SELECT msisdn, record, fetched_at FROM risk_number_scoring_cache
             WHERE msisdn IN (SELECT value FROM json_each(?1)) AND fetched_at > ?2
             """,
-            [.text(try Self.jsonArray(msisdns)), .integer(Self.milliseconds(fetchedAfter))]
+            [.text(try Self.jsonText(msisdns)), .integer(Self.milliseconds(fetchedAfter))]
         )
         var result: [String: CachedNumberScoring] = [:]
         for row in rows {
@@ -476,7 +476,8 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         Int((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 
-    private static func jsonArray(_ ids: [String]) throws -> String {
-        String(decoding: try JSONEncoder().encode(ids), as: UTF8.self)
+    /// `value` as the JSON text a statement reads with `json_each`.
+    private static func jsonText(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 }
