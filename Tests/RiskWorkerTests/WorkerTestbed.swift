@@ -105,6 +105,14 @@ struct WorkerTestbed: Sendable {
         }
     }
 
+    /// The input partitions `worker` was assigned last, by its log.
+    func assignedPartitions(_ worker: WorkerProcess) -> Set<Int32> {
+        guard let line = worker.log.split(separator: "\n").last(where: { $0.contains("partitions assigned") && $0.contains(input) }) else {
+            return []
+        }
+        return Set(line.components(separatedBy: input + "[").dropFirst().compactMap { Int32($0.prefix { $0.isNumber }) })
+    }
+
     /// The sum of a Prometheus sample over the workers started with `environments` (0 where absent or not answering).
     func metricSum(_ name: String, over environments: [[String: String]]) async -> Double {
         var sum = 0.0
