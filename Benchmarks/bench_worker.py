@@ -7,7 +7,9 @@
   bench_worker.py collect BROKERS TOPIC COUNT OUT STALL_S
                                                   reads TOPIC (read_committed) until COUNT distinct keys, writes
                                                   "key TAB timestamp_ms" lines; fails after STALL_S without a new key
-  bench_worker.py report INPUTS OUTPUTS STARTED_MS WINDOW RATE CPU RSS
+  bench_worker.py metrics PID INTERVAL OUT        appends a line of the worker's metrics (see METRICS) every INTERVAL s
+                                                  until PID ends, from the port it listens on
+  bench_worker.py report INPUTS OUTPUTS STARTED_MS WINDOW RATE CPU RSS [METRICS]
                                                   prints the run's figures (see scripts/bench-worker)
 """
 import json
@@ -140,6 +142,65 @@ def rss(pid, interval, out):
             time.sleep(max(0.0, start + n * interval - time.monotonic()))
 
 
+# --- metrics ----------------------------------------------------------------------------------------------------
+
+# The samples of the worker's /metrics kept each interval: name as exposed (labels summed over), column name.
+METRICS = [
+    ("risk_in_flight", "in_flight"),
+    ("risk_records_consumed_total", "consumed"),
+    ("risk_events_scored_total", "scored"),
+    ('risk_transactions_total{result="committed"}', "transactions"),
+    ("risk_consumer_lag", "lag"),
+    ("risk_paused", "paused"),
+]
+
+
+def listening_port(pid):
+    """The TCP port PID listens on (its metrics port), from ss; None until it listens."""
+    try:
+        text = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    for line in text.splitlines():
+        if f"pid={pid}," in line:
+            return line.split()[3].rsplit(":", 1)[1]
+    return None
+
+
+def metric_sum(text, name):
+    total, found = 0.0, False
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        if key == name or (("{" not in name) and key.split("{", 1)[0] == name):
+            total += float(value)
+            found = True
+    return total if found else 0.0
+
+
+def metrics(pid, interval, out):
+    interval = float(interval)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    start = time.monotonic()
+    port, n = None, 0
+    with open(out, "a", buffering=1) as file:
+        file.write("seconds " + " ".join(column for _, column in METRICS) + "\n")
+        while os.path.exists(f"/proc/{pid}"):
+            port = port or listening_port(pid)
+            if port:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+                        text = response.read().decode()
+                    values = [metric_sum(text, name) for name, _ in METRICS]
+                    file.write(f"{time.monotonic() - start:.1f} " + " ".join(f"{v:g}" for v in values) + "\n")
+                except OSError:
+                    pass
+            n += 1
+            # A sampling interval (on a fixed schedule), not a synchronisation.
+            time.sleep(max(0.0, start + n * interval - time.monotonic()))
+
+
 # --- collect ----------------------------------------------------------------------------------------------------
 
 def collect(brokers, topic, count, out, stall):
@@ -208,7 +269,7 @@ def order(key):
     return int(match.group(1)) if match else sys.maxsize
 
 
-def report(inputs_path, outputs_path, started_ms, window, rate, cpu_path, rss_path):
+def report(inputs_path, outputs_path, started_ms, window, rate, cpu_path, rss_path, metrics_path=""):
     inputs, outputs = read_timestamps(inputs_path), read_timestamps(outputs_path)
     started_ms, window = int(started_ms), int(window)
     paced = bool(rate)
@@ -254,10 +315,41 @@ def report(inputs_path, outputs_path, started_ms, window, rate, cpu_path, rss_pa
         interval = samples[1][0] - samples[0][0] if len(samples) > 1 else 0
         print(f"worker RSS sampled every {interval:.1f} s ({len(samples)} samples): min {min(mb):.0f} MB, "
               f"peak {max(mb):.0f} MB; every {step * interval:.0f} s, MB: {series}")
+    if metrics_path:
+        report_metrics(metrics_path)
+
+
+def report_metrics(path):
+    """Per stretch of the run (at most 20): work in flight, consumer lag, events/s and events per transaction."""
+    with open(path) as file:
+        lines = file.read().splitlines()
+    if len(lines) < 3:
+        return
+    columns = lines[0].split()
+    rows = [dict(zip(columns, map(float, line.split()))) for line in lines[1:]]
+    # From the first sample with anything consumed to the last with anything new.
+    busy = [row for row in rows if row["consumed"] > 0]
+    if len(busy) < 2:
+        return
+    step = max(1, -(-len(busy) // 20))
+    print(f"worker metrics every {step * (busy[1]['seconds'] - busy[0]['seconds']):.0f} s: "
+          "seconds, in flight (mean / max), lag (max), paused (share of samples), consumed/s, scored/s, events per transaction")
+    for first in range(0, len(busy) - 1, step):
+        part = busy[first:first + step + 1]
+        a, b = part[0], part[-1]
+        elapsed = max(b["seconds"] - a["seconds"], 0.001)
+        transactions = b["transactions"] - a["transactions"]
+        scored = b["scored"] - a["scored"]
+        consumed = b["consumed"] - a["consumed"]
+        paused = sum(1 for row in part if row["paused"] > 0) / len(part)
+        in_flight = [row["in_flight"] for row in part]
+        print(f"  {a['seconds']:6.0f}  {sum(in_flight) / len(in_flight):7.0f} / {max(in_flight):4.0f}"
+              f"  {max(row['lag'] for row in part):7.0f}  {paused:5.0%}  {consumed / elapsed:7.0f}  {scored / elapsed:7.0f}"
+              f"  {scored / transactions if transactions else 0:7.1f}")
 
 
 if __name__ == "__main__":
-    commands = {"prefill": prefill, "rows": rows, "rss": rss, "collect": collect, "report": report}
+    commands = {"prefill": prefill, "rows": rows, "rss": rss, "metrics": metrics, "collect": collect, "report": report}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])
