@@ -152,6 +152,8 @@ METRICS = [
     ('risk_transactions_total{result="committed"}', "transactions"),
     ("risk_consumer_lag", "lag"),
     ("risk_paused", "paused"),
+    ("risk_emit_cycle_duration_seconds_sum", "cycle_seconds"),
+    ("risk_emit_cycle_duration_seconds_count", "cycles"),
 ]
 
 
@@ -333,7 +335,8 @@ def report_metrics(path):
         return
     step = max(1, -(-len(busy) // 20))
     print(f"worker metrics every {step * (busy[1]['seconds'] - busy[0]['seconds']):.0f} s: "
-          "seconds, in flight (mean / max), lag (max), paused (share of samples), consumed/s, scored/s, events per transaction")
+          "seconds, in flight (mean / max), lag (max), paused (share of samples), consumed/s, scored/s, events per transaction, "
+          "ms per emit cycle (produce and commit, mean)")
     for first in range(0, len(busy) - 1, step):
         part = busy[first:first + step + 1]
         a, b = part[0], part[-1]
@@ -342,10 +345,12 @@ def report_metrics(path):
         scored = b["scored"] - a["scored"]
         consumed = b["consumed"] - a["consumed"]
         paused = sum(1 for row in part if row["paused"] > 0) / len(part)
+        cycles = b.get("cycles", 0) - a.get("cycles", 0)
+        cycle_ms = 1000 * (b.get("cycle_seconds", 0) - a.get("cycle_seconds", 0)) / cycles if cycles else 0
         in_flight = [row["in_flight"] for row in part]
         print(f"  {a['seconds']:6.0f}  {sum(in_flight) / len(in_flight):7.0f} / {max(in_flight):4.0f}"
               f"  {max(row['lag'] for row in part):7.0f}  {paused:5.0%}  {consumed / elapsed:7.0f}  {scored / elapsed:7.0f}"
-              f"  {scored / transactions if transactions else 0:7.1f}")
+              f"  {scored / transactions if transactions else 0:7.1f}  {cycle_ms:7.1f}")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,7 @@ final class OutputEmitter: Sendable {
         }
         let commitOffsets = offsets.map { TopicPartitionOffset($0.key, offset: $0.value) }
 
+        let started = ContinuousClock.now
         switch delivery {
         case .exactlyOnce:
             try await emitInTransaction(records, offsets: commitOffsets)
@@ -158,6 +159,7 @@ final class OutputEmitter: Sendable {
         metrics.duplicates.increment(by: duplicates)
         for (source, code) in deadLetters { metrics.deadLettered(source: source, code: code) }
         metrics.transaction(committed: true)
+        metrics.emitCycle(duration: ContinuousClock.now - started)
         await emitted.record(emittedIDs)
         await claims?.committed(finished)
     }

@@ -31,6 +31,8 @@ public struct WorkerMetrics: Sendable {
     private let numberScoringRequests = Metrics.Timer(
         label: "risk_provider_request_duration_seconds", dimensions: [("provider", FailureSource.numberScoring.rawValue)])
 
+    private let cycles = Metrics.Timer(label: "risk_emit_cycle_duration_seconds")
+
     /// A metrics set on the process's bootstrapped metrics system.
     public init() {}
 
@@ -78,6 +80,11 @@ public struct WorkerMetrics: Sendable {
     /// Counts a transaction (exactly-once) or an acknowledged batch (at-least-once) by its result.
     public func transaction(committed: Bool) {
         Counter(label: "risk_transactions_total", dimensions: [("result", committed ? "committed" : "aborted")]).increment()
+    }
+
+    /// Records how long one committed emit cycle took, from producing its outputs to its commit returning.
+    public func emitCycle(duration: Duration) {
+        cycles.record(duration: duration)
     }
 
     /// Sets a partition's consumer lag (high watermark minus the next offset to process).
