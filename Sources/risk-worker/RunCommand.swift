@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
     var plainLogs = false
 
     func run() async throws {
+        MallocArenas.limit()
         let settings = try settingFlags.load()
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw usageError("--log-level: '\(logLevel)' is not trace, debug, info, notice, warning, error or critical")
