@@ -25,6 +25,13 @@ struct SharedStoreTests {
         }
     }
 
+    /// `events` split into those on `partitions` and the others.
+    static func split(_ events: [TestEvent], onto partitions: Set<Int32>) -> (on: [TestEvent], others: [TestEvent]) {
+        events.reduce(into: ([TestEvent](), [TestEvent]())) { split, event in
+            if let partition = event.partition, partitions.contains(partition) { split.0.append(event) } else { split.1.append(event) }
+        }
+    }
+
     /// The environments of two instances on one PostgreSQL database, each with its transactional id and metrics port.
     static func twoInstances(_ testbed: WorkerTestbed, database: String, extra: [String: String]) async throws -> [[String: String]] {
         let postgres = try await PostgresServer.shared()
@@ -81,7 +88,7 @@ struct SharedStoreTests {
     @Test func anInstanceKilledHoldingClaimsIsTakenOverAfterTheLease() async throws {
         let postgres = try await PostgresServer.shared()
         let database = try await postgres.createDatabase(prefix: "takeover")
-        try await WorkerTestbed.with(partitions: 6, latency: .milliseconds(200)) { testbed in
+        try await WorkerTestbed.with(partitions: 6, latency: .milliseconds(500)) { testbed in
             let count = 600
             let inFlight = 64
             let environments = try await Self.twoInstances(
@@ -92,9 +99,14 @@ struct SharedStoreTests {
             defer { second.stop() }
             try await testbed.waitForBalancedAssignment([first, second])
 
-            try await testbed.publish(Self.pairs("held", count: count))
+            // Instance one's copies first: killed while it holds the claims of the records in flight (600 records at
+            // 64 at a time and 500 ms a call leave it seconds of work); the other copies arrive after the kill.
+            let (ones, others) = Self.split(Self.pairs("held", count: count), onto: testbed.assignedPartitions(first))
+            #expect(ones.count == count && others.count == count)
+            try await testbed.publish(ones)
             try await testbed.waitForCommitted(worker: first) { outputs, _ in outputs.count >= 100 }
             try await first.kill9()
+            try await testbed.publish(others)
             let (outputs, letters) = try await testbed.waitForCommitted(timeout: .seconds(120), worker: second) { outputs, _ in
                 Set(outputs.compactMap { try? $0.scored.externalId }).count >= count
             }
@@ -151,11 +163,8 @@ struct SharedStoreTests {
             try await testbed.waitForBalancedAssignment(workers)
 
             // First the copies on instance one's partitions, all committed (and none marked); then the other copies.
-            let ones = testbed.assignedPartitions(workers[0])
-            let (first, second) = Self.pairs("unmarked", count: count).reduce(into: ([TestEvent](), [TestEvent]())) { split, event in
-                if let partition = event.partition, ones.contains(partition) { split.0.append(event) } else { split.1.append(event) }
-            }
-            #expect(first.count == count && second.count == count, "instance one has \(ones.sorted())")
+            let (first, second) = Self.split(Self.pairs("unmarked", count: count), onto: testbed.assignedPartitions(workers[0]))
+            #expect(first.count == count && second.count == count)
             try await testbed.publish(first)
             try await testbed.waitForCommitted(worker: workers[0]) { outputs, _ in outputs.count >= count }
             try await testbed.publish(second)
