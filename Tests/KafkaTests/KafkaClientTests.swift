@@ -170,9 +170,10 @@ struct KafkaClientTests {
             _ = try result.get()
         }
         await producer.close()
-        // A buffer of 20 records forces fetching to pause and resume many times.
+        // A buffer of 20 records forces fetching to pause and resume many times; each resume starts a fetch, which
+        // Tansu seems to answer only after fetch.wait.max.ms (500 ms by default; 150 resumes took over 60 s on a loaded CI).
         let consumer = try KafkaConsumer(
-            configuration: broker.consumerConfiguration(groupID: "flow-\(UUID())"),
+            configuration: broker.consumerConfiguration(groupID: "flow-\(UUID())", ["fetch.wait.max.ms": "20"]),
             options: .init(bufferCapacity: 20, maxBatchSize: 7)
         )
         try consumer.subscribe(topics: [topic])
@@ -180,7 +181,7 @@ struct KafkaClientTests {
             #expect(batch.count <= 7)
             await Task.yield()
         }
-        let seen = try await probe.wait(timeout: .seconds(60), "\(count) records") { $0.records.count >= count }
+        let seen = try await probe.wait(timeout: .seconds(120), "\(count) records") { $0.records.count >= count }
         await probe.stop()
         #expect(seen.records.count == count)
         #expect(Set(seen.records.map { String(decoding: $0.value ?? [], as: UTF8.self) }).count == count)
