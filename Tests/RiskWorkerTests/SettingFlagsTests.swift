@@ -45,7 +45,8 @@ struct SettingFlagsTests {
         ]
         let started = ContinuousClock.now
         let result = try await Self.run(command + flags, environment: ["KAFKA_BROKERS": "127.0.0.1:1"])
-        #expect(ContinuousClock.now - started < .seconds(20), "settings are checked before anything connects")
+        // Generous: at the suite's start the machine is loaded (CI has taken 32 s for tests that need no time at all).
+        #expect(ContinuousClock.now - started < .seconds(60), "settings are checked before anything connects")
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         let lines = result.stderr.split(separator: "\n").map(String.init)
