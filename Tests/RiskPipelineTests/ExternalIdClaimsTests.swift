@@ -105,6 +105,41 @@ import Testing
         }
     }
 
+    @Test func aScoredEventWhoseClaimWasTakenOverIsNotProducedByTheInstanceThatLostIt() async throws {
+        let time = TestTime()
+        try await Self.withStore(time) { store in
+            let a = Self.claims(store, owner: "a", lease: .seconds(5), time: time)
+            let kept = ClaimHolding(externalId: "evt-2", work: 3, partition: Self.holding.partition, offset: 1)
+            guard case .granted = try await a.take(Self.holding), case .granted = try await a.take(kept) else {
+                Issue.record("a was not granted")
+                return
+            }
+            // a stalls past its lease; b takes evt-1 over, and a's next renewal finds it gone (evt-2 it still holds).
+            time.set(time.now.addingTimeInterval(6))
+            let b = Self.claims(store, owner: "b", lease: .seconds(5), time: time)
+            guard case .granted = try await b.take(Self.copy) else { Issue.record("b was not granted"); return }
+            await a.renew()
+            #expect(!a.holds("evt-1") && a.holds("evt-2"))
+
+            let sink = RecordingSink()
+            let logger = Logger(label: "test")
+            let emitter = OutputEmitter(
+                sink: sink, delivery: .exactlyOnce, emitted: EmittedIDs(store: store, logger: logger), claims: a, metrics: WorkerMetrics(),
+                logger: logger, sleep: { _ in })
+            let loop = Task { try await emitter.run() }
+            let outputs = [Self.holding, kept].map { holding in
+                WorkOutput.scored(ProducerRecord(topic: "out", key: nil, value: Array(holding.externalId.utf8)), claim: holding)
+            }
+            emitter.submit(EmitBatch(partition: Self.holding.partition, outputs: outputs, nextOffset: 2))
+            await emitter.flush()
+            emitter.stop()
+            try await loop.value
+            // Only the output whose claim a still held; both records' offsets are committed.
+            #expect(sink.recorded == [.begin, .send(["evt-2"]), .offsets([TopicPartitionOffset(Self.holding.partition, offset: 2)]), .commit])
+            #expect(try await store.lookup(externalId: "evt-1")?.claimOwner == "b")
+        }
+    }
+
     /// The same externalId as ``holding``, read from another partition (the second copy of an event).
     static let copy = ClaimHolding(externalId: "evt-1", work: 2, partition: TopicPartition(topic: "in", partition: 1), offset: 7)
 

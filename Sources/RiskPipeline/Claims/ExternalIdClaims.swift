@@ -143,6 +143,9 @@ final class ExternalIdClaims: Sendable {
         await tell(ledger.withLock { $0.abandonAll() })
     }
 
+    /// Whether this instance still holds the claim on `externalId` (not once a renewal found it taken over).
+    func holds(_ externalId: String) -> Bool { ledger.withLock { $0.isHeld(externalId) } }
+
     /// How many externalIds are held.
     var heldCount: Int { ledger.withLock { $0.heldIDs.count } }
 

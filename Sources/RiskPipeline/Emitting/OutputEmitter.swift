@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Batches are submitted synchronously (so each partition's order is kept) and emitted by one loop, ``run()``:
 /// whatever arrives while a cycle commits goes in the next cycle. A scored event whose externalId was emitted
-/// before (or earlier in the same cycle) is dropped and counted as a duplicate.
+/// before (or earlier in the same cycle), or whose claim another instance took over, is dropped and counted as a duplicate.
 final class OutputEmitter: Sendable {
     /// Why emitting stopped: the session must restart from the committed offsets, or the worker must stop.
     enum Failure: Error, Sendable, CustomStringConvertible {
@@ -119,6 +119,7 @@ final class OutputEmitter: Sendable {
         var emittedIDs: [String] = []
         var cycleIDs: Set<String> = []
         var duplicates = 0
+        var lostClaims = 0
         var deadLetters: [(FailureSource, String)] = []
         var offsets: [TopicPartition: Int64] = [:]
         var finished: [(ClaimHolding, ClaimLedger.Outcome)] = []
@@ -128,6 +129,11 @@ final class OutputEmitter: Sendable {
                 case .scored(let record, let claim):
                     if emitted.contains(claim.externalId) || !cycleIDs.insert(claim.externalId).inserted {
                         duplicates += 1
+                        finished.append((claim, .none))
+                    } else if let claims, !claims.holds(claim.externalId) {
+                        // Another instance took the claim over (this one stalled past its lease): the output is its.
+                        duplicates += 1
+                        lostClaims += 1
                         finished.append((claim, .none))
                     } else {
                         records.append(record)
@@ -146,6 +152,9 @@ final class OutputEmitter: Sendable {
             offsets[batch.partition] = max(offsets[batch.partition] ?? batch.nextOffset, batch.nextOffset)
         }
         let commitOffsets = offsets.map { TopicPartitionOffset($0.key, offset: $0.value) }
+        if lostClaims > 0 {
+            logger.warning("scored events whose claims another instance took over are not produced", metadata: ["count": "\(lostClaims)"])
+        }
 
         let started = ContinuousClock.now
         switch delivery {
