@@ -131,7 +131,7 @@ final class OutputEmitter: Sendable {
                         duplicates += 1
                         finished.append((claim, .none))
                     } else if let claims, !claims.holds(claim.externalId) {
-                        // Another instance took the claim over (this one stalled past its lease): the output is its.
+                        // Another instance took the claim over (this one stalled past its lease): that instance produces it.
                         duplicates += 1
                         lostClaims += 1
                         finished.append((claim, .none))
