@@ -124,22 +124,26 @@ def rows(db, prefilled):
 
 # --- rss --------------------------------------------------------------------------------------------------------
 
-def rss(pid, interval, out):
+def sampling(interval):
+    """Seconds since the start, on a fixed schedule every INTERVAL s (a sampling interval, not a synchronisation)."""
     interval = float(interval)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    start = time.monotonic()
+    start, n = time.monotonic(), 0
+    while True:
+        yield time.monotonic() - start
+        n += 1
+        time.sleep(max(0.0, start + n * interval - time.monotonic()))
+
+
+def rss(pid, interval, out):
     with open(out, "a", buffering=1) as file:
-        n = 0
-        while True:
+        for seconds in sampling(interval):
             try:
                 with open(f"/proc/{pid}/status") as status:
                     kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
             except (OSError, StopIteration):
                 return
-            file.write(f"{time.monotonic() - start:.1f} {kib}\n")
-            n += 1
-            # A sampling interval (on a fixed schedule), not a synchronisation.
-            time.sleep(max(0.0, start + n * interval - time.monotonic()))
+            file.write(f"{seconds:.1f} {kib}\n")
 
 
 # --- metrics ----------------------------------------------------------------------------------------------------
@@ -182,25 +186,21 @@ def metric_sum(text, name):
 
 
 def metrics(pid, interval, out):
-    interval = float(interval)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    start = time.monotonic()
-    port, n = None, 0
+    port = None
     with open(out, "a", buffering=1) as file:
         file.write("seconds " + " ".join(column for _, column in METRICS) + "\n")
-        while os.path.exists(f"/proc/{pid}"):
+        for seconds in sampling(interval):
+            if not os.path.exists(f"/proc/{pid}"):
+                return
             port = port or listening_port(pid)
-            if port:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-                        text = response.read().decode()
-                    values = [metric_sum(text, name) for name, _ in METRICS]
-                    file.write(f"{time.monotonic() - start:.1f} " + " ".join(f"{v:g}" for v in values) + "\n")
-                except OSError:
-                    pass
-            n += 1
-            # A sampling interval (on a fixed schedule), not a synchronisation.
-            time.sleep(max(0.0, start + n * interval - time.monotonic()))
+            if not port:
+                continue
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+                    text = response.read().decode()
+            except OSError:
+                continue
+            file.write(f"{seconds:.1f} " + " ".join(f"{metric_sum(text, name):g}" for name, _ in METRICS) + "\n")
 
 
 # --- collect ----------------------------------------------------------------------------------------------------
@@ -322,7 +322,8 @@ def report(inputs_path, outputs_path, started_ms, window, rate, cpu_path, rss_pa
 
 
 def report_metrics(path):
-    """Per stretch of the run (at most 20): work in flight, consumer lag, events/s and events per transaction."""
+    """Per stretch of the run (at most 20): work in flight, consumer lag, pause, consumed/s, scored/s, events per
+    transaction and the mean emit cycle."""
     with open(path) as file:
         lines = file.read().splitlines()
     if len(lines) < 3:
@@ -345,8 +346,8 @@ def report_metrics(path):
         scored = b["scored"] - a["scored"]
         consumed = b["consumed"] - a["consumed"]
         paused = sum(1 for row in part if row["paused"] > 0) / len(part)
-        cycles = b.get("cycles", 0) - a.get("cycles", 0)
-        cycle_ms = 1000 * (b.get("cycle_seconds", 0) - a.get("cycle_seconds", 0)) / cycles if cycles else 0
+        cycles = b["cycles"] - a["cycles"]
+        cycle_ms = 1000 * (b["cycle_seconds"] - a["cycle_seconds"]) / cycles if cycles else 0
         in_flight = [row["in_flight"] for row in part]
         print(f"  {a['seconds']:6.0f}  {sum(in_flight) / len(in_flight):7.0f} / {max(in_flight):4.0f}"
               f"  {max(row['lag'] for row in part):7.0f}  {paused:5.0%}  {consumed / elapsed:7.0f}  {scored / elapsed:7.0f}"

@@ -93,10 +93,7 @@ struct WorkerTestbed: Sendable {
     func waitForBalancedAssignment(_ workers: [WorkerProcess], timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let latest = workers.map { worker in
-                worker.log.split(separator: "\n").last { $0.contains("partitions assigned") && $0.contains(input) }
-            }
-            let counts = latest.map { $0.map { $0.components(separatedBy: input + "[").count - 1 } ?? 0 }
+            let counts = workers.map { assignedPartitions($0).count }
             if counts.allSatisfy({ $0 > 0 }) && counts.reduce(0, +) == Int(partitions) { return }
             guard ContinuousClock.now < deadline else {
                 throw WorkerProcessError("timed out waiting for a balanced assignment: \(counts)")

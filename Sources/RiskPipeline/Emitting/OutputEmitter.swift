@@ -127,13 +127,11 @@ final class OutputEmitter: Sendable {
             for output in batch.outputs {
                 switch output {
                 case .scored(let record, let claim):
-                    if emitted.contains(claim.externalId) || !cycleIDs.insert(claim.externalId).inserted {
+                    // A lost claim: another instance took it over (this one stalled past its lease) and produces it.
+                    let lost = claims?.holds(claim.externalId) == false
+                    if lost || emitted.contains(claim.externalId) || !cycleIDs.insert(claim.externalId).inserted {
                         duplicates += 1
-                        finished.append((claim, .none))
-                    } else if let claims, !claims.holds(claim.externalId) {
-                        // Another instance took the claim over (this one stalled past its lease): that instance produces it.
-                        duplicates += 1
-                        lostClaims += 1
+                        if lost { lostClaims += 1 }
                         finished.append((claim, .none))
                     } else {
                         records.append(record)
