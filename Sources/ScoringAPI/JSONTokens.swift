@@ -112,4 +112,22 @@ public enum JSONTokens {
         default: nil
         }
     }
+
+    /// `bytes` as a string when they are valid UTF-8, else nil.
+    public static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        // ASCII, most of what providers and events send, skips `String(validating:)`, which is generic over the
+        // encoding and looked up its metadata on every call: 29 against 69 ns for a 13-byte string (issue 16).
+        isASCII(bytes) ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Whether `bytes` are valid UTF-8.
+    public static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { isASCII($0) || String(validating: $0, as: UTF8.self) != nil }
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        return high < 0x80
+    }
 }

@@ -222,7 +222,7 @@ struct JSONValueParser {
     }
 
     private func utf8(_ range: Range<Int>) throws(Failure) -> String {
-        guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
+        guard let text = JSONTokens.string(UnsafeBufferPointer(rebasing: bytes[range])) else {
             throw fail("invalid UTF-8 in a string")
         }
         return text

@@ -55,4 +55,15 @@ import Testing
         let escapes = Array(#""\/bfnrtu0"#.utf8).map(JSONTokens.simpleEscape)
         #expect(escapes == [0x22, 0x5C, 0x2F, 0x08, 0x0C, 0x0A, 0x0D, 0x09, nil, nil])
     }
+
+    @Test func utf8TextASCIIOtherScalarsAndInvalidBytes() {
+        let cases: [([UInt8], String?)] = [
+            (Array("+436601234567".utf8), "+436601234567"), ([], ""), (Array("Zürich 東京 🙂".utf8), "Zürich 東京 🙂"),
+            ([0x61, 0xC3], nil), ([0x61, 0xC3, 0x28], nil), ([0xFF], nil), ([0xED, 0xA0, 0x80], nil),
+        ]
+        for (bytes, text) in cases {
+            #expect(bytes.withUnsafeBufferPointer(JSONTokens.string) == text, "\(bytes)")
+            #expect(JSONTokens.isValidUTF8(bytes) == (text != nil), "\(bytes)")
+        }
+    }
 }

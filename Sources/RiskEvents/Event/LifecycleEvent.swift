@@ -67,7 +67,7 @@ public struct LifecycleEvent: Sendable, Hashable {
     /// emailAddress, originatingIp, occurredAt.
     public static func decode(_ bytes: [UInt8]) throws(ValidationError) -> LifecycleEvent {
         guard bytes.count <= maximumSize else { throw .tooLarge(size: bytes.count, limit: maximumSize) }
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw .invalidUTF8 }
+        guard JSONTokens.isValidUTF8(bytes) else { throw .invalidUTF8 }
         let members: [String: EventJSONReader.Member]
         do {
             switch try EventJSONReader.read(bytes, keeping: fieldNames) {

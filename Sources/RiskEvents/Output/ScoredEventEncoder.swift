@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import ScoringAPI
 
 /// Builds the output record of a scored event: the value JSON (schemas/scored-event.schema.json) from the event and
 /// the stored raw provider JSON, spliced in byte for byte, and the headers carried over from the input record.
@@ -118,7 +119,7 @@ public struct ScoredEventEncoder: Sendable {
 
     /// Checks that `bytes` are UTF-8 and one strict JSON object, so that splicing them keeps the output valid.
     private static func checkObject(_ bytes: [UInt8], member: String) throws(Failure) {
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw Failure(member: member, reason: "is not valid UTF-8") }
+        guard JSONTokens.isValidUTF8(bytes) else { throw Failure(member: member, reason: "is not valid UTF-8") }
         do {
             switch try EventJSONReader.read(bytes, keeping: []) {
             case .object: return
