@@ -148,6 +148,9 @@ def rss(pid, interval, out):
 
 # --- metrics ----------------------------------------------------------------------------------------------------
 
+# The stages of a record's time in the worker (risk_event_stage_duration_seconds).
+STAGES = ("waiting", "processing", "emitting")
+
 # The samples of the worker's /metrics kept each interval: name as exposed (labels summed over), column name.
 METRICS = [
     ("risk_in_flight", "in_flight"),
@@ -158,6 +161,9 @@ METRICS = [
     ("risk_paused", "paused"),
     ("risk_emit_cycle_duration_seconds_sum", "cycle_seconds"),
     ("risk_emit_cycle_duration_seconds_count", "cycles"),
+] + [
+    (f'risk_event_stage_duration_seconds_{part}{{stage="{stage}"}}', f"{stage}_{part}")
+    for stage in STAGES for part in ("sum", "count")
 ]
 
 
@@ -323,7 +329,7 @@ def report(inputs_path, outputs_path, started_ms, window, rate, cpu_path, rss_pa
 
 def report_metrics(path):
     """Per stretch of the run (at most 20): work in flight, consumer lag, pause, consumed/s, scored/s, events per
-    transaction and the mean emit cycle."""
+    transaction, the mean emit cycle and the mean time per stage; then the stages over the whole run."""
     with open(path) as file:
         lines = file.read().splitlines()
     if len(lines) < 3:
@@ -337,7 +343,7 @@ def report_metrics(path):
     step = max(1, -(-len(busy) // 20))
     print(f"worker metrics every {step * (busy[1]['seconds'] - busy[0]['seconds']):.0f} s: "
           "seconds, in flight (mean / max), lag (max), paused (share of samples), consumed/s, scored/s, events per transaction, "
-          "ms per emit cycle (produce and commit, mean)")
+          "ms per emit cycle (produce and commit, mean), ms per event waiting / processing / emitting (mean)")
     for first in range(0, len(busy) - 1, step):
         part = busy[first:first + step + 1]
         a, b = part[0], part[-1]
@@ -351,7 +357,17 @@ def report_metrics(path):
         in_flight = [row["in_flight"] for row in part]
         print(f"  {a['seconds']:6.0f}  {sum(in_flight) / len(in_flight):7.0f} / {max(in_flight):4.0f}"
               f"  {max(row['lag'] for row in part):7.0f}  {paused:5.0%}  {consumed / elapsed:7.0f}  {scored / elapsed:7.0f}"
-              f"  {scored / transactions if transactions else 0:7.1f}  {cycle_ms:7.1f}")
+              f"  {scored / transactions if transactions else 0:7.1f}  {cycle_ms:7.1f}"
+              f"  {' / '.join(f'{stage_ms(a, b, stage):.1f}' for stage in STAGES)}")
+    first, last = rows[0], rows[-1]
+    print("mean time per event by stage (the worker's risk_event_stage_duration_seconds over the run): "
+          + ", ".join(f"{stage} {stage_ms(first, last, stage):.1f} ms" for stage in STAGES))
+
+
+def stage_ms(a, b, stage):
+    """Mean milliseconds per record in STAGE between samples A and B (0 when none)."""
+    count = b[f"{stage}_count"] - a[f"{stage}_count"]
+    return 1000 * (b[f"{stage}_sum"] - a[f"{stage}_sum"]) / count if count else 0.0
 
 
 if __name__ == "__main__":

@@ -76,12 +76,15 @@ import Testing
         var state = CoordinatorState(maxInFlight: 8)
         _ = state.assigned([Self.p0])
         let work = Self.started(state.accept((0..<3).map { Self.record(Self.p0, $0) }))
-        #expect(Self.submitted(state.finished(work[2], output: Self.output("c"))).isEmpty)
-        #expect(Self.submitted(state.finished(work[1], output: Self.output("b"))).isEmpty)
+        let start = ContinuousClock.now
+        #expect(Self.submitted(state.finished(work[2], output: Self.output("c"), at: start + .milliseconds(1))).isEmpty)
+        #expect(Self.submitted(state.finished(work[1], output: Self.output("b"), at: start + .milliseconds(2))).isEmpty)
         #expect(state.unreleased == 2)
-        let batches = Self.submitted(state.finished(work[0], output: Self.output("a")))
+        let batches = Self.submitted(state.finished(work[0], output: Self.output("a"), at: start + .milliseconds(3)))
         #expect(batches.count == 1)
         #expect(Self.externalIds(batches[0]) == ["a", "b", "c"])
+        // Each output keeps the time its own processing ended, for the emitting stage's duration.
+        #expect(batches[0].finishedAt == [3, 2, 1].map { start + .milliseconds($0) })
         #expect(batches[0].nextOffset == 3)
         #expect(state.isIdle)
     }

@@ -19,6 +19,7 @@ struct DeploymentFileTests {
         "risk_provider_state", "risk_provider_rate_limit", "risk_provider_throttled_total",
         "risk_consumer_lag", "risk_transactions_total", "risk_claim_waits_total", "risk_claim_takeovers_total",
         "risk_claims_lost_total", "risk_claims_settled_total", "risk_number_scoring_cache_total", "risk_emit_cycle_duration_seconds",
+        "risk_event_stage_duration_seconds",
     ]
 
     /// Every name the worker accepts in its environment: the settings and the `_FILE` variants of the secrets.

@@ -234,6 +234,14 @@ extension RunCommandTests {
             let stats = testbed.sandbox.stats
             #expect(stats.phoneRiskByExternalId["twice-and-more"] == 1)
             #expect(stats.numberScoringByMsisdn["436641111111"] == 1)
+            // Each of the four records went through the three stages once (duplicates included), each stage timed.
+            let metrics = try #require(await WorkerTestbed.get(port: port, path: "/metrics"))
+            for stage in ["waiting", "processing", "emitting"] {
+                let series = "risk_event_stage_duration_seconds_%@{stage=\"\(stage)\"}"
+                #expect(WorkerTestbed.metric(series.replacingOccurrences(of: "%@", with: "count"), in: metrics.body) == 4, "\(stage)")
+                let seconds = try #require(WorkerTestbed.metric(series.replacingOccurrences(of: "%@", with: "sum"), in: metrics.body))
+                #expect(seconds > 0 && seconds < 60, "\(stage): \(seconds) s")
+            }
         }
     }
 

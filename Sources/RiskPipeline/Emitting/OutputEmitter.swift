@@ -123,7 +123,9 @@ final class OutputEmitter: Sendable {
         var deadLetters: [(FailureSource, String)] = []
         var offsets: [TopicPartition: Int64] = [:]
         var finished: [(ClaimHolding, ClaimLedger.Outcome)] = []
+        let started = ContinuousClock.now
         for batch in batches {
+            for finishedAt in batch.finishedAt { metrics.stage(.emitting, duration: started - finishedAt) }
             for output in batch.outputs {
                 switch output {
                 case .scored(let record, let claim):
@@ -154,7 +156,6 @@ final class OutputEmitter: Sendable {
             logger.warning("scored events whose claims another instance took over are not produced", metadata: ["count": "\(lostClaims)"])
         }
 
-        let started = ContinuousClock.now
         switch delivery {
         case .exactlyOnce:
             try await emitInTransaction(records, offsets: commitOffsets)

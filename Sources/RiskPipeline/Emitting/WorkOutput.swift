@@ -22,19 +22,30 @@ enum WorkOutput: Sendable {
     }
 }
 
+/// A record's output and when its processing ended, waiting in its partition's sequencer.
+struct FinishedOutput: Sendable {
+    /// The output.
+    var output: WorkOutput
+    /// When the record's processing ended.
+    var finishedAt: ContinuousClock.Instant
+}
+
 /// A partition's outputs released in input order, and the offset to commit once they are delivered.
 struct EmitBatch: Sendable {
     /// The input partition.
     var partition: TopicPartition
     /// Its outputs, in input-offset order.
     var outputs: [WorkOutput]
+    /// When each output's processing ended, in the same order (empty when not known).
+    var finishedAt: [ContinuousClock.Instant]
     /// The next input offset to read once these outputs are delivered.
     var nextOffset: Int64
 
-    /// A batch of `outputs` from `partition`, committing `nextOffset`.
-    init(partition: TopicPartition, outputs: [WorkOutput], nextOffset: Int64) {
+    /// A batch of `outputs` from `partition` that finished at `finishedAt`, committing `nextOffset`.
+    init(partition: TopicPartition, outputs: [WorkOutput], finishedAt: [ContinuousClock.Instant] = [], nextOffset: Int64) {
         self.partition = partition
         self.outputs = outputs
+        self.finishedAt = finishedAt
         self.nextOffset = nextOffset
     }
 }

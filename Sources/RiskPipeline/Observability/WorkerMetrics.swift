@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Metrics
 import RiskEvents
@@ -32,6 +33,21 @@ public struct WorkerMetrics: Sendable {
         label: "risk_provider_request_duration_seconds", dimensions: [("provider", FailureSource.numberScoring.rawValue)])
 
     private let cycles = Metrics.Timer(label: "risk_emit_cycle_duration_seconds")
+    private let waiting = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.waiting.rawValue)])
+    private let processing = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.processing.rawValue)])
+    private let emitting = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.emitting.rawValue)])
+
+    /// The stages of a record's time in the worker, from its input record's timestamp to its output being produced.
+    enum Stage: String, Sendable {
+        /// From the input record's timestamp to the start of its processing: the broker, the fetch, the worker's
+        /// queue (and, across hosts, the difference of their clocks).
+        case waiting
+        /// Its claim, provider calls and store writes, retries and provider pauses included.
+        case processing
+        /// From the end of its processing to the emit cycle producing its output: its partition's order (earlier
+        /// records still in flight) and the cycle running before.
+        case emitting
+    }
 
     /// A metrics set on the process's bootstrapped metrics system.
     public init() {}
@@ -85,6 +101,22 @@ public struct WorkerMetrics: Sendable {
     /// Records how long one committed emit cycle took, from producing its outputs to its commit returning.
     public func emitCycle(duration: Duration) {
         cycles.record(duration: duration)
+    }
+
+    /// Records how long one record spent in `stage`.
+    func stage(_ stage: Stage, duration: Duration) {
+        let timer = switch stage {
+        case .waiting: waiting
+        case .processing: processing
+        case .emitting: emitting
+        }
+        timer.record(duration: max(duration, .zero))
+    }
+
+    /// Records how long `record` waited from its timestamp until `now`, when its processing starts.
+    func waited(_ record: KafkaRecord, now: Date = Date()) {
+        guard let timestamp = record.timestampMilliseconds, timestamp > 0 else { return }
+        stage(.waiting, duration: .milliseconds(Int64(now.timeIntervalSince1970 * 1000) - timestamp))
     }
 
     /// Sets a partition's consumer lag (high watermark minus the next offset to process).

@@ -16,7 +16,7 @@ struct Work: Sendable {
 /// consumer should be paused (backpressure, a provider pause, shutdown).
 ///
 /// Each input returns the actions it calls for, in order; ``WorkerCoordinator`` performs them. Records come in
-/// through ``accept(_:)``, leave as ``Action/start(_:)``, come back through ``finished(_:output:)`` and leave again,
+/// through ``accept(_:)``, leave as ``Action/start(_:)``, come back through ``finished(_:output:at:)`` and leave again,
 /// in partition order, as ``Action/submit(_:)``.
 struct CoordinatorState {
     /// What the coordinator must do.
@@ -30,7 +30,7 @@ struct CoordinatorState {
         /// Fetch from these partitions again.
         case resume([TopicPartition])
         /// A record's sequencer refused it (delivered out of order, or finished twice): worth a warning, nothing more.
-        case refused(PartitionSequencer<WorkOutput>.Rejection)
+        case refused(PartitionSequencer<FinishedOutput>.Rejection)
         /// A finished record's output was dropped (its work was abandoned): the claim it holds must end.
         case discarded(ClaimHolding)
     }
@@ -44,7 +44,7 @@ struct CoordinatorState {
     }
 
     private struct Partition {
-        var sequencer: PartitionSequencer<WorkOutput>
+        var sequencer: PartitionSequencer<FinishedOutput>
         /// Work enqueued but waiting for an earlier record with the same key, by offset.
         var waiting: [Int64: Work] = [:]
     }
@@ -136,9 +136,9 @@ struct CoordinatorState {
 
     /// A record's work is done: releases what its partition's order allows and starts what waited for it. Work of
     /// an abandoned generation, or of a partition no longer owned, is ignored.
-    mutating func finished(_ work: Work, output: WorkOutput) -> [Action] {
+    mutating func finished(_ work: Work, output: WorkOutput, at finishedAt: ContinuousClock.Instant = .now) -> [Action] {
         var actions: [Action] = []
-        guard release(work, output: output, into: &actions) else {
+        guard release(work, output: FinishedOutput(output: output, finishedAt: finishedAt), into: &actions) else {
             if let claim = output.claim { actions.append(.discarded(claim)) }
             return actions
         }
@@ -166,12 +166,12 @@ struct CoordinatorState {
     /// Records `work`'s output in its partition's sequencer and appends the released outputs and the work now
     /// startable; false when `work` was abandoned. The partition state is taken out of the dictionary while it
     /// changes and put back before `fill` takes it again, so that its sequencer's storage is never copied.
-    private mutating func release(_ work: Work, output: WorkOutput, into actions: inout [Action]) -> Bool {
+    private mutating func release(_ work: Work, output: FinishedOutput, into actions: inout [Action]) -> Bool {
         let partition = work.record.topicPartition
         guard var state = partitions.removeValue(forKey: partition) else { return false }
         defer { partitions[partition] = state }
         guard state.sequencer.generation == work.generation else { return false }
-        let completion: PartitionSequencer<WorkOutput>.Completion
+        let completion: PartitionSequencer<FinishedOutput>.Completion
         do {
             completion = try state.sequencer.finish(offset: work.record.offset, output: output, generation: work.generation)
         } catch {
@@ -185,7 +185,11 @@ struct CoordinatorState {
         }
         if !completion.ready.isEmpty, let nextOffset = state.sequencer.committableOffset {
             unreleased -= completion.ready.count
-            actions.append(.submit(EmitBatch(partition: partition, outputs: completion.ready.map(\.output), nextOffset: nextOffset)))
+            actions.append(
+                .submit(
+                    EmitBatch(
+                        partition: partition, outputs: completion.ready.map(\.output.output),
+                        finishedAt: completion.ready.map(\.output.finishedAt), nextOffset: nextOffset)))
         }
         return true
     }

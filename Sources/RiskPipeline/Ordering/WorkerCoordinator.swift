@@ -98,8 +98,8 @@ actor WorkerCoordinator {
     }
 
     /// A record's work is done: release what its partition's order allows, start what waited for it.
-    func finished(_ work: Work, output: WorkOutput) {
-        perform(state.finished(work, output: output))
+    func finished(_ work: Work, output: WorkOutput, at finishedAt: ContinuousClock.Instant = .now) {
+        perform(state.finished(work, output: output, at: finishedAt))
         metrics.inFlight.record(state.inFlight)
         resumeWaitersDone()
     }

@@ -207,7 +207,12 @@ public struct ScoringWorker: Service {
                 await withDiscardingTaskGroup { running in
                     for await work in works {
                         running.addTask {
-                            if let output = await processor.process(work) { await coordinator.finished(work, output: output) }
+                            metrics.waited(work.record)
+                            let started = ContinuousClock.now
+                            guard let output = await processor.process(work) else { return }
+                            let finished = ContinuousClock.now
+                            metrics.stage(.processing, duration: finished - started)
+                            await coordinator.finished(work, output: output, at: finished)
                         }
                     }
                     running.cancelAll()
