@@ -150,6 +150,8 @@ def rss(pid, interval, out):
 
 # The stages of a record's time in the worker (risk_event_stage_duration_seconds).
 STAGES = ("waiting", "processing", "emitting")
+# The providers timed in risk_provider_request_duration_seconds.
+PROVIDERS = ("phone-risk", "number-scoring")
 
 # The samples of the worker's /metrics kept each interval: name as exposed (labels summed over), column name.
 METRICS = [
@@ -164,6 +166,9 @@ METRICS = [
 ] + [
     (f'risk_event_stage_duration_seconds_{part}{{stage="{stage}"}}', f"{stage}_{part}")
     for stage in STAGES for part in ("sum", "count")
+] + [
+    (f'risk_provider_request_duration_seconds_{part}{{provider="{provider}"}}', f"{provider}_{part}")
+    for provider in PROVIDERS for part in ("sum", "count")
 ]
 
 
@@ -361,11 +366,13 @@ def report_metrics(path):
               f"  {' / '.join(f'{stage_ms(a, b, stage):.1f}' for stage in STAGES)}")
     first, last = rows[0], rows[-1]
     print("mean time per event by stage (the worker's risk_event_stage_duration_seconds over the run): "
-          + ", ".join(f"{stage} {stage_ms(first, last, stage):.1f} ms" for stage in STAGES))
+          + ", ".join(f"{stage} {stage_ms(first, last, stage):.1f} ms" for stage in STAGES)
+          + "; of processing, the provider calls (risk_provider_request_duration_seconds, mean; they run at once): "
+          + ", ".join(f"{provider} {stage_ms(first, last, provider):.1f} ms" for provider in PROVIDERS))
 
 
 def stage_ms(a, b, stage):
-    """Mean milliseconds per record in STAGE between samples A and B (0 when none)."""
+    """Mean milliseconds per record in STAGE (or per call of a provider) between samples A and B (0 when none)."""
     count = b[f"{stage}_count"] - a[f"{stage}_count"]
     return 1000 * (b[f"{stage}_sum"] - a[f"{stage}_sum"]) / count if count else 0.0
 
