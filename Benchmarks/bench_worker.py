@@ -149,7 +149,7 @@ def rss(pid, interval, out):
 # --- metrics ----------------------------------------------------------------------------------------------------
 
 # The stages of a record's time in the worker (risk_event_stage_duration_seconds).
-STAGES = ("waiting", "processing", "emitting")
+STAGES = ("waiting", "claiming", "scoring", "emitting")
 # The providers timed in risk_provider_request_duration_seconds.
 PROVIDERS = ("phone-risk", "number-scoring")
 
@@ -348,7 +348,7 @@ def report_metrics(path):
     step = max(1, -(-len(busy) // 20))
     print(f"worker metrics every {step * (busy[1]['seconds'] - busy[0]['seconds']):.0f} s: "
           "seconds, in flight (mean / max), lag (max), paused (share of samples), consumed/s, scored/s, events per transaction, "
-          "ms per emit cycle (produce and commit, mean), ms per event waiting / processing / emitting (mean)")
+          "ms per emit cycle (produce and commit, mean), ms per event waiting / claiming / scoring / emitting (mean)")
     for first in range(0, len(busy) - 1, step):
         part = busy[first:first + step + 1]
         a, b = part[0], part[-1]
@@ -367,7 +367,7 @@ def report_metrics(path):
     first, last = rows[0], rows[-1]
     print("mean time per event by stage (the worker's risk_event_stage_duration_seconds over the run): "
           + ", ".join(f"{stage} {stage_ms(first, last, stage):.1f} ms" for stage in STAGES)
-          + "; of processing, the provider calls (risk_provider_request_duration_seconds, mean; they run at once): "
+          + "; of scoring, the provider calls (risk_provider_request_duration_seconds, mean; they run at once): "
           + ", ".join(f"{provider} {stage_ms(first, last, provider):.1f} ms" for provider in PROVIDERS))
 
 

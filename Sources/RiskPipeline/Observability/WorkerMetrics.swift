@@ -34,7 +34,8 @@ public struct WorkerMetrics: Sendable {
 
     private let cycles = Metrics.Timer(label: "risk_emit_cycle_duration_seconds")
     private let waiting = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.waiting.rawValue)])
-    private let processing = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.processing.rawValue)])
+    private let claiming = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.claiming.rawValue)])
+    private let scoring = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.scoring.rawValue)])
     private let emitting = Metrics.Timer(label: "risk_event_stage_duration_seconds", dimensions: [("stage", Stage.emitting.rawValue)])
 
     /// The stages of a record's time in the worker, from its input record's timestamp to its output being produced.
@@ -42,8 +43,11 @@ public struct WorkerMetrics: Sendable {
         /// From the input record's timestamp to the start of its processing: the broker, the fetch, the worker's
         /// queue (and, across hosts, the difference of their clocks).
         case waiting
-        /// Its claim, provider calls and store writes, retries and provider pauses included.
-        case processing
+        /// From then to holding its externalId's claim: waiting for another record of the externalId in this process,
+        /// then the claim in the store (waits for another instance's claim included).
+        case claiming
+        /// From then to its output: provider calls and store writes, retries and provider pauses included.
+        case scoring
         /// From the end of its processing to the emit cycle producing its output: its partition's order (earlier
         /// records still in flight) and the cycle running before.
         case emitting
@@ -107,7 +111,8 @@ public struct WorkerMetrics: Sendable {
     func stage(_ stage: Stage, duration: Duration) {
         let timer = switch stage {
         case .waiting: waiting
-        case .processing: processing
+        case .claiming: claiming
+        case .scoring: scoring
         case .emitting: emitting
         }
         timer.record(duration: max(duration, .zero))

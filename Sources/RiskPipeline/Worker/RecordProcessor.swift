@@ -17,6 +17,7 @@ struct RecordProcessor: Sendable {
     let outputTopic: String
     let deadLetterTopic: String
     let storeRetry: RetrySchedule
+    let metrics: WorkerMetrics
     let logger: Logger
     private let encoder = ScoredEventEncoder()
 
@@ -28,6 +29,7 @@ struct RecordProcessor: Sendable {
         outputTopic: String,
         deadLetterTopic: String,
         storeRetry: RetrySchedule,
+        metrics: WorkerMetrics = WorkerMetrics(),
         logger: Logger
     ) {
         self.scorer = scorer
@@ -37,11 +39,13 @@ struct RecordProcessor: Sendable {
         self.outputTopic = outputTopic
         self.deadLetterTopic = deadLetterTopic
         self.storeRetry = storeRetry
+        self.metrics = metrics
         self.logger = logger
     }
 
     /// The output of `work`'s record, or nil when the task was cancelled (the record is abandoned, never committed).
     func process(_ work: Work) async -> WorkOutput? {
+        let started = ContinuousClock.now
         let record = work.record
         let event: LifecycleEvent
         do {
@@ -56,12 +60,12 @@ struct RecordProcessor: Sendable {
         } catch {
             return nil
         }
-        let output = try? await scoreHoldingLock(event, work: work)
+        let output = try? await scoreHoldingLock(event, work: work, started: started)
         await locks.release(event.externalId)
         return output
     }
 
-    private func scoreHoldingLock(_ event: LifecycleEvent, work: Work) async throws -> WorkOutput {
+    private func scoreHoldingLock(_ event: LifecycleEvent, work: Work, started: ContinuousClock.Instant) async throws -> WorkOutput {
         let holding = ClaimHolding(
             externalId: event.externalId, work: work.id, partition: work.record.topicPartition, offset: work.record.offset)
         var storeBackoff = storeRetry.start()
@@ -71,7 +75,9 @@ struct RecordProcessor: Sendable {
             do {
                 switch try await claims.take(holding) {
                 case .granted(let entry): claimed = entry
-                case .emitted, .deadLetteredElsewhere: return .duplicate(claim: nil)
+                case .emitted, .deadLetteredElsewhere:
+                    metrics.stage(.claiming, duration: .now - started)
+                    return .duplicate(claim: nil)
                 }
             } catch is CancellationError {
                 throw CancellationError()
@@ -81,8 +87,12 @@ struct RecordProcessor: Sendable {
                 try await Task.sleep(for: storeBackoff.nextDelay() ?? storeRetry.cap)
             }
         }
+        let claimedAt = ContinuousClock.now
+        metrics.stage(.claiming, duration: claimedAt - started)
         do {
-            return try await scoreClaimed(event, entry: claimed, holding: holding, work: work)
+            let output = try await scoreClaimed(event, entry: claimed, holding: holding, work: work)
+            metrics.stage(.scoring, duration: .now - claimedAt)
+            return output
         } catch {
             await claims.discarded(holding)
             throw error

@@ -187,7 +187,7 @@ public struct ScoringWorker: Service {
             claims: claims, metrics: metrics, logger: logger, commitRetry: retries.transactionCommits)
         let processor = RecordProcessor(
             scorer: scorer, providers: providers, claims: claims, outputTopic: settings.outputTopic,
-            deadLetterTopic: settings.deadLetterTopic, storeRetry: retries.storeFailures, logger: logger)
+            deadLetterTopic: settings.deadLetterTopic, storeRetry: retries.storeFailures, metrics: metrics, logger: logger)
         let (works, workQueue) = AsyncStream.makeStream(of: Work.self)
         let coordinator = WorkerCoordinator(
             flow: consumer, emitter: emitter, maxInFlight: settings.maxInFlight, metrics: metrics, logger: logger,
@@ -208,11 +208,8 @@ public struct ScoringWorker: Service {
                     for await work in works {
                         running.addTask {
                             metrics.waited(work.record)
-                            let started = ContinuousClock.now
                             guard let output = await processor.process(work) else { return }
-                            let finished = ContinuousClock.now
-                            metrics.stage(.processing, duration: finished - started)
-                            await coordinator.finished(work, output: output, at: finished)
+                            await coordinator.finished(work, output: output, at: .now)
                         }
                     }
                     running.cancelAll()
