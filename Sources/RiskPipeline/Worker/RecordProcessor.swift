@@ -21,7 +21,7 @@ struct RecordProcessor: Sendable {
     let logger: Logger
     private let encoder = ScoredEventEncoder()
 
-    /// A processor scoring with `scorer`, claiming in `claims` and asking `providers` before calls.
+    /// A processor scoring with `scorer`, claiming in `claims`, asking `providers` before calls, timing its stages in `metrics`.
     init(
         scorer: EventScorer,
         providers: ProviderHealth,
@@ -29,7 +29,7 @@ struct RecordProcessor: Sendable {
         outputTopic: String,
         deadLetterTopic: String,
         storeRetry: RetrySchedule,
-        metrics: WorkerMetrics = WorkerMetrics(),
+        metrics: WorkerMetrics,
         logger: Logger
     ) {
         self.scorer = scorer
