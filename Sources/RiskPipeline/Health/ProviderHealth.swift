@@ -149,7 +149,14 @@ public actor ProviderHealth {
     }
 
     /// Returns at once when not paused, else when the pause ends; throws when the task is cancelled.
-    public func waitUntilOpen() async throws {
+    public nonisolated func waitUntilOpen() async throws {
+        // The snapshot changes in the same turn as the pause: an event finds the providers open without a hop to
+        // the actor (issue 16).
+        guard pauseReason != nil else { return }
+        try await waitWhilePaused()
+    }
+
+    private func waitWhilePaused() async throws {
         guard state.isPaused else { return }
         try await waitForEnd()
     }
@@ -175,7 +182,13 @@ public actor ProviderHealth {
     }
 
     /// A provider call got through: the pause, if any, ends.
-    public func succeeded() {
+    public nonisolated func succeeded() async {
+        // Without a pause (nearly always) there is nothing to end: no hop to the actor.
+        guard pauseReason != nil else { return }
+        await endPause()
+    }
+
+    private func endPause() {
         guard state.succeeded() else { return }
         resumeAll()
         changed()
