@@ -149,14 +149,7 @@ public actor ProviderHealth {
     }
 
     /// Returns at once when not paused, else when the pause ends; throws when the task is cancelled.
-    public nonisolated func waitUntilOpen() async throws {
-        // The snapshot changes in the same turn as the pause: an event finds the providers open without a hop to
-        // the actor (issue 16).
-        guard pauseReason != nil else { return }
-        try await waitWhilePaused()
-    }
-
-    private func waitWhilePaused() async throws {
+    public func waitUntilOpen() async throws {
         guard state.isPaused else { return }
         try await waitForEnd()
     }
@@ -182,13 +175,7 @@ public actor ProviderHealth {
     }
 
     /// A provider call got through: the pause, if any, ends.
-    public nonisolated func succeeded() async {
-        // Without a pause (nearly always) there is nothing to end: no hop to the actor.
-        guard pauseReason != nil else { return }
-        await endPause()
-    }
-
-    private func endPause() {
+    public func succeeded() {
         guard state.succeeded() else { return }
         resumeAll()
         changed()
