@@ -1,5 +1,4 @@
-/// The continuations of tasks suspended inside an actor (or a `Mutex`, as in ``ExternalIdLock``), each under a
-/// ticket, resumed or cancelled by ticket.
+/// The continuations of tasks suspended inside an actor, each under a ticket, resumed or cancelled by ticket.
 ///
 /// The owning actor keeps it as a stored property and waits like this (the continuation's body runs on the actor):
 ///

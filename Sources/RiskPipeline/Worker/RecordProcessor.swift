@@ -61,7 +61,7 @@ struct RecordProcessor: Sendable {
             return nil
         }
         let output = try? await scoreHoldingLock(event, work: work, started: started)
-        locks.release(event.externalId)
+        await locks.release(event.externalId)
         return output
     }
 
