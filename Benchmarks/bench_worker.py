@@ -92,7 +92,8 @@ def prefill(db, count, sim_url):
     span = now_ms - first_ms
     connection = sqlite3.connect(db, isolation_level=None)
     # One bulk transaction without a journal and with a large cache: in WAL mode the index pages spilled from a
-    # small cache were appended again and again (a 9 GB WAL, unfinished, on the way to 3,000,000 rows). The store is switched to WAL after.
+    # small cache were appended again and again (a 9 GB WAL, unfinished, on the way to 3,000,000 rows). The file
+    # is switched to WAL after.
     connection.execute("PRAGMA journal_mode = OFF")
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("PRAGMA cache_size = -524288")
