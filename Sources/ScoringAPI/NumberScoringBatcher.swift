@@ -14,7 +14,7 @@ public actor NumberScoringBatcher<C: Clock> where C.Duration == Duration {
     private var lingerTask: Task<Void, Never>?
     private var sentRequests = 0
 
-    /// Creates a batcher; defaults are 50 msisdns per request and 5 ms of linger.
+    /// Creates a batcher; defaults are 50 msisdns per request and 5 ms of linger (zero: each number sent at once).
     public init(
         client: NumberScoringClient, maxBatchSize: Int = 50, maxLinger: Duration = .milliseconds(5), clock: C
     ) {
@@ -90,7 +90,7 @@ public actor NumberScoringBatcher<C: Clock> where C.Duration == Duration {
         }
         waiters[msisdn] = [waiter]
         order.append(number)
-        if order.count >= maxBatchSize {
+        if order.count >= maxBatchSize || maxLinger <= .zero {
             flush()
         } else if lingerTask == nil {
             let expected = generation

@@ -37,6 +37,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case noProxy = "NO_PROXY"
     case claimLease = "CLAIM_LEASE"
     case numberScoringCacheTtl = "NUMBER_SCORING_CACHE_TTL"
+    case numberScoringLinger = "NUMBER_SCORING_LINGER"
 
     /// The settings of the commands that only talk to Kafka (`publish`, `topics`, `dlq`, `replay`).
     public static let kafka: [Setting] = [.kafkaBrokers, .kafkaInputTopic, .kafkaOutputTopic, .kafkaDlqTopic, .kafkaProperties]
@@ -147,6 +148,10 @@ public enum Setting: String, CaseIterable, Sendable {
             Entry(
                 summary: "How long a number's scoring record is reused for later events (0: off; at most 7 days)",
                 defaultValue: "0", valueName: "duration")
+        case .numberScoringLinger:
+            Entry(
+                summary: "How long a number-scoring request waits for more numbers after its first (0: none; at most 1s)",
+                defaultValue: "5ms", valueName: "duration")
         }
     }
 }

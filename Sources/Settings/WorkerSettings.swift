@@ -32,6 +32,8 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
     public var providerTimeout: Duration
     /// `NUMBER_SCORING_CACHE_TTL`: how long a number's scoring record is reused (zero: not at all).
     public var numberScoringCacheTTL: Duration
+    /// `NUMBER_SCORING_LINGER`: how long a number-scoring request waits for more numbers after its first.
+    public var numberScoringLinger: Duration
 
     /// Loads settings from flags (by setting name), environment and the text of an optional `KEY=VALUE` file.
     public static func load(
@@ -177,13 +179,14 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         if let lease = duration(.claimLease, in: .seconds(1)...(.seconds(3600)), example: "1s to 1h") { worker.claimLease = lease }
         // Cached records live in the store, whose retention purges them after 7 days whatever the TTL.
         let cacheTTL = duration(.numberScoringCacheTtl, in: .zero...IdempotencyRetention<ContinuousClock>.defaultRetention, example: "0 to 168h") ?? .zero
+        let linger = duration(.numberScoringLinger, in: .zero...(.seconds(1)), example: "0 to 1s") ?? .milliseconds(5)
 
         problems = sources.problems + problems
         guard problems.isEmpty else { throw SettingsError(problems: problems) }
         return WorkerSettings(
             worker: worker, providers: providers, idempotencyStore: idempotencyStore, metricsPort: metricsPort,
             errorPolicy: errorPolicy, retry: retry, retries: retries, flow: flow, providerTimeout: providerTimeout,
-            numberScoringCacheTTL: cacheTTL)
+            numberScoringCacheTTL: cacheTTL, numberScoringLinger: linger)
     }
 
     /// A duration written as a whole number with `ms`, `s`, `m` or `h` (a bare number is seconds).
@@ -222,6 +225,7 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
             + "phoneRisk=\(providers.phoneRiskURL) [\(credentials)] numberScoring=\(providers.numberScoringURL) [API key hidden] "
             + "maxInFlight=\(worker.maxInFlight) metricsPort=\(metricsPort) claimLease=\(worker.claimLease)"
             + (numberScoringCacheTTL > .zero ? " numberScoringCacheTTL=\(numberScoringCacheTTL)" : "")
+            + (numberScoringLinger != .milliseconds(5) ? " numberScoringLinger=\(numberScoringLinger)" : "")
             + (providers.proxy.map { " proxy=\($0)" } ?? "")
     }
 }

@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         let providerHealth = ProviderHealth(probes: retries.pauseProbes, flow: settings.flow, metrics: metrics, logger: logger)
         let health = WorkerHealth(providers: providerHealth)
         let emitted = EmittedIDs(store: store, logger: logger)
-        let batcher = NumberScoringBatcher(client: providers.numberScoring)
+        let batcher = NumberScoringBatcher(client: providers.numberScoring, maxLinger: settings.numberScoringLinger)
         let scorer = EventScorer(
             providers: EventScorer.Providers.clients(phoneRisk: providers.phoneRisk, numberScoring: batcher).measured(by: metrics),
             store: store,

@@ -41,6 +41,7 @@ struct SettingFlags: ParsableArguments {
     @Option(setting: .noProxy) var noProxy: SettingFlag?
     @Option(setting: .claimLease) var claimLease: SettingFlag?
     @Option(setting: .numberScoringCacheTtl) var numberScoringCacheTtl: SettingFlag?
+    @Option(setting: .numberScoringLinger) var numberScoringLinger: SettingFlag?
 
     /// The settings from these flags, the environment and the file; bad ones end the process with code 2.
     func load() throws -> WorkerSettings {

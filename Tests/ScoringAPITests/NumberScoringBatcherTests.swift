@@ -48,6 +48,19 @@ import Testing
         }
     }
 
+    @Test(.timeLimit(.minutes(1))) func withoutLingerEachNumberIsSentAtOnce() async throws {
+        try await SandboxFixture.run { fixture in
+            let clock = ManualClock()
+            let batcher = NumberScoringBatcher(client: fixture.numberScoringClient(), maxBatchSize: 50, maxLinger: .zero, clock: clock)
+            let numbers = [try number("+436501234567"), try number("+385912345678"), try number("+447700900123")]
+            for phone in numbers { #expect(try await batcher.lookup(phone).msisdn == phone.msisdn) }
+            // Answered with the clock never advanced and nobody sleeping on it: nothing waited for a linger.
+            #expect(clock.sleeperCount == 0)
+            #expect(fixture.sandbox.stats.totals.numberScoringRequests == 3)
+            #expect(await batcher.requestCount == 3)
+        }
+    }
+
     @Test func duplicateMsisdnsAreSentOnceAndAnsweredToAll() async throws {
         try await SandboxFixture.run { fixture in
             let batcher = NumberScoringBatcher(

@@ -157,6 +157,7 @@ struct WorkerSettingsProblemTests {
             "DRAIN_TIMEOUT_MS": "7", "RETRY_MAX_ELAPSED": "90s", "BREAKER_FAILURES": "8", "PHONE_RISK_MAX_RPS": "250",
             "NUMBER_SCORING_MAX_RPS": "1000.5", "PROVIDER_TIMEOUT_MS": "2500", "HTTPS_PROXY": "http://u:p@proxy:3128",
             "NO_PROXY": "localhost,.internal", "CLAIM_LEASE": "45s", "NUMBER_SCORING_CACHE_TTL": "24h",
+            "NUMBER_SCORING_LINGER": "2ms",
         ]
         // PROVIDER_CA_FILE needs a certificate file: ScoringAPI's tests read one; its problem is checked below.
         #expect(
@@ -181,6 +182,7 @@ struct WorkerSettingsProblemTests {
         #expect(settings.providers.proxy == (try HTTPProxy(url: "http://u:p@proxy:3128")))
         #expect(settings.providers.noProxy.matches(host: "api.internal", port: 443))
         #expect(worker.claimLease == .seconds(45) && settings.numberScoringCacheTTL == .seconds(86_400))
+        #expect(settings.numberScoringLinger == .milliseconds(2))
         #expect(!settings.description.contains("u:p"), "the proxy's credentials are never printed")
     }
 
@@ -189,15 +191,15 @@ struct WorkerSettingsProblemTests {
             "PHONE_RISK_URL": "http://a", "PHONE_RISK_TOKEN": "t", "NUMBER_SCORING_URL": "http://b", "NUMBER_SCORING_API_KEY": "k",
             "RETRY_MAX_ELAPSED": "soon", "BREAKER_FAILURES": "0", "PHONE_RISK_MAX_RPS": "0", "NUMBER_SCORING_MAX_RPS": "fast",
             "PROVIDER_TIMEOUT_MS": "5", "PROVIDER_CA_FILE": "/nonexistent/ca.pem", "HTTPS_PROXY": "socks5://proxy:1080",
-            "NO_PROXY": "host:notaport", "CLAIM_LEASE": "0s", "NUMBER_SCORING_CACHE_TTL": "30d",
+            "NO_PROXY": "host:notaport", "CLAIM_LEASE": "0s", "NUMBER_SCORING_CACHE_TTL": "30d", "NUMBER_SCORING_LINGER": "2s",
         ]
         let error = #expect(throws: SettingsError.self) { try WorkerSettings.load(environment: environment) }
         let problems = error?.problems ?? []
         for name in ["RETRY_MAX_ELAPSED", "BREAKER_FAILURES", "PHONE_RISK_MAX_RPS", "NUMBER_SCORING_MAX_RPS", "PROVIDER_TIMEOUT_MS",
-                     "PROVIDER_CA_FILE", "HTTPS_PROXY", "NO_PROXY", "CLAIM_LEASE", "NUMBER_SCORING_CACHE_TTL"] {
+                     "PROVIDER_CA_FILE", "HTTPS_PROXY", "NO_PROXY", "CLAIM_LEASE", "NUMBER_SCORING_CACHE_TTL", "NUMBER_SCORING_LINGER"] {
             #expect(problems.filter { $0.hasPrefix(name + ":") }.count == 1, "\(name) in \(problems)")
         }
-        #expect(problems.count == 10)
+        #expect(problems.count == 11)
     }
 
     @Test(arguments: [("500ms", Duration.milliseconds(500)), ("90s", .seconds(90)), ("5m", .seconds(300)), ("1h", .seconds(3600)), ("45", .seconds(45))])
