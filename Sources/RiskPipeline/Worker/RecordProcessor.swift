@@ -45,6 +45,7 @@ struct RecordProcessor: Sendable {
 
     /// The output of `work`'s record, or nil when the task was cancelled (the record is abandoned, never committed).
     func process(_ work: Work) async -> WorkOutput? {
+        metrics.waited(work.record)
         let started = ContinuousClock.now
         let record = work.record
         let event: LifecycleEvent

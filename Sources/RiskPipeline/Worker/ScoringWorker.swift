@@ -207,7 +207,6 @@ public struct ScoringWorker: Service {
                 await withDiscardingTaskGroup { running in
                     for await work in works {
                         running.addTask {
-                            metrics.waited(work.record)
                             guard let output = await processor.process(work) else { return }
                             await coordinator.finished(work, output: output, at: .now)
                         }
