@@ -223,9 +223,9 @@ public struct WorkerSettings: Sendable, CustomStringConvertible {
         return "brokers=\(worker.brokers) group=\(worker.groupID) input=\(worker.inputTopic) output=\(worker.outputTopic) "
             + "dlq=\(worker.deadLetterTopic) delivery=\(worker.delivery.rawValue) store=\(idempotencyStore) "
             + "phoneRisk=\(providers.phoneRiskURL) [\(credentials)] numberScoring=\(providers.numberScoringURL) [API key hidden] "
-            + "maxInFlight=\(worker.maxInFlight) metricsPort=\(metricsPort) claimLease=\(worker.claimLease)"
+            + "maxInFlight=\(worker.maxInFlight) metricsPort=\(metricsPort) claimLease=\(worker.claimLease) "
+            + "numberScoringLinger=\(numberScoringLinger)"
             + (numberScoringCacheTTL > .zero ? " numberScoringCacheTTL=\(numberScoringCacheTTL)" : "")
-            + (numberScoringLinger != .milliseconds(5) ? " numberScoringLinger=\(numberScoringLinger)" : "")
             + (providers.proxy.map { " proxy=\($0)" } ?? "")
     }
 }
